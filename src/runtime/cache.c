@@ -1,0 +1,309 @@
+/*
+ * cache.c - sharded TTL cache from 64-bit keys to owned byte strings.
+ *
+ * Layout: 64 shards, chosen by the top bits of a splitmix64 mix of the key
+ * (ids are often sequential; the mix spreads them over shards and buckets).
+ * Each shard has its own mutex, a chained hash table that doubles as it fills
+ * (up to its share of max_entries), an insertion-ordered list of entries,
+ * and a generation counter.
+ *
+ * Invariants (per shard, under its mutex):
+ *  - every entry is in exactly one bucket chain and in the age list; the age
+ *    list runs from the oldest put (head) to the newest (tail);
+ *  - count <= cap; a put into a full shard first evicts the head of the age
+ *    list. With one TTL for the whole cache the oldest put is also the first
+ *    to expire, so eviction takes expired entries before live ones;
+ *  - gen only grows; rt_cache_del() bumps it, and a put whose ticket differs
+ *    from gen is dropped. A ticket is per shard, not per key, so a del may
+ *    also drop an unrelated in-flight fill in the same shard: a spurious miss,
+ *    never a stale hit;
+ *  - an entry owns its bytes (one malloc holds header and data); expired
+ *    entries are removed lazily, by the get that finds them or by eviction.
+ *
+ * ttl_ms == 0 or max_entries == 0 disables the cache: no memory is taken,
+ * every get misses and every put is dropped.
+ */
+#include "cache.h"
+
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SHARD_BITS 6
+#define NSHARDS (1u << SHARD_BITS)
+#define MIN_BUCKETS 16u
+
+typedef struct entry {
+    struct entry *chain;              /* next in bucket */
+    struct entry *older, *newer;      /* age list */
+    uint64_t key;
+    uint64_t hash;
+    int64_t expires_ms;               /* rt_mono_ms() deadline */
+    size_t len;
+    char data[];
+} entry;
+
+/* Aligned to a cache line so neighbouring shards' locks do not share one. */
+typedef struct shard {
+    alignas(64) pthread_mutex_t mu;
+    entry **buckets;                  /* nbuckets, a power of two */
+    size_t nbuckets;
+    size_t count;
+    size_t cap;
+    entry *oldest, *newest;
+    uint64_t gen;
+} shard;
+
+struct rt_cache {
+    unsigned ttl_ms;
+    bool enabled;
+    shard shards[NSHARDS];
+};
+
+/* splitmix64's finalizer: a bijection with good avalanche, cheap enough for
+ * every lookup. */
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+/* Top bits pick the shard, low bits the bucket: independent parts of the mix. */
+static shard *shard_of(rt_cache *c, uint64_t h)
+{
+    return &c->shards[h >> (64 - SHARD_BITS)];
+}
+
+/* ================================================================ lifecycle */
+
+rt_cache *rt_cache_new(unsigned ttl_ms, size_t max_entries)
+{
+    /* The shards are cache-line aligned, which malloc does not promise;
+     * sizeof is a multiple of the alignment, as aligned_alloc requires. */
+    rt_cache *c = aligned_alloc(alignof(rt_cache), sizeof *c);
+    if (!c)
+        return NULL;
+    memset(c, 0, sizeof *c);
+    c->ttl_ms = ttl_ms;
+    c->enabled = ttl_ms > 0 && max_entries > 0;
+    /* Round up so the total is at least max_entries (and each shard holds >= 1). */
+    size_t per = max_entries / NSHARDS + (max_entries % NSHARDS != 0);
+    for (unsigned i = 0; i < NSHARDS; i++) {
+        shard *s = &c->shards[i];
+        if (pthread_mutex_init(&s->mu, NULL) != 0) {
+            while (i-- > 0)
+                pthread_mutex_destroy(&c->shards[i].mu);
+            free(c);
+            return NULL;
+        }
+        s->cap = per;
+    }
+    return c;
+}
+
+void rt_cache_free(rt_cache *c)
+{
+    if (!c)
+        return;
+    for (unsigned i = 0; i < NSHARDS; i++) {
+        shard *s = &c->shards[i];
+        entry *e = s->oldest;
+        while (e) {
+            entry *next = e->newer;
+            free(e);
+            e = next;
+        }
+        free(s->buckets);
+        pthread_mutex_destroy(&s->mu);
+    }
+    free(c);
+}
+
+/* ================================================================ shard internals (mutex held) */
+
+static entry **slot_of(shard *s, uint64_t h)
+{
+    return &s->buckets[h & (s->nbuckets - 1)];
+}
+
+static entry *find(shard *s, uint64_t key, uint64_t h, entry ***link_out)
+{
+    if (!s->buckets)
+        return NULL;
+    entry **link = slot_of(s, h);
+    for (entry *e = *link; e; link = &e->chain, e = e->chain) {
+        if (e->key == key) {
+            if (link_out)
+                *link_out = link;
+            return e;
+        }
+    }
+    return NULL;
+}
+
+static void age_unlink(shard *s, entry *e)
+{
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        s->oldest = e->newer;
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        s->newest = e->older;
+    e->older = e->newer = NULL;
+}
+
+static void age_append(shard *s, entry *e)
+{
+    e->older = s->newest;
+    e->newer = NULL;
+    if (s->newest)
+        s->newest->newer = e;
+    else
+        s->oldest = e;
+    s->newest = e;
+}
+
+/* Remove e, whose chain predecessor's link is `link` (NULL: look it up). */
+static void remove_entry(shard *s, entry *e, entry **link)
+{
+    if (!link) {
+        link = slot_of(s, e->hash);
+        while (*link != e)
+            link = &(*link)->chain;
+    }
+    *link = e->chain;
+    age_unlink(s, e);
+    s->count--;
+    free(e);
+}
+
+/* Make room for one more entry: grow the table while below cap (a failed
+ * grow is harmless, chains just get longer), evict the oldest when full.
+ * False only when there is no table at all and none can be allocated. */
+static bool make_room(shard *s)
+{
+    if (s->count >= s->cap && s->oldest)
+        remove_entry(s, s->oldest, NULL);
+    if (s->buckets && s->count < s->nbuckets)
+        return true;
+    size_t n = s->nbuckets ? s->nbuckets * 2 : MIN_BUCKETS;
+    entry **nb = calloc(n, sizeof *nb);
+    if (!nb)
+        return s->buckets != NULL;
+    for (size_t i = 0; i < s->nbuckets; i++) {
+        entry *e = s->buckets[i];
+        while (e) {
+            entry *next = e->chain;
+            entry **slot = &nb[e->hash & (n - 1)];
+            e->chain = *slot;
+            *slot = e;
+            e = next;
+        }
+    }
+    free(s->buckets);
+    s->buckets = nb;
+    s->nbuckets = n;
+    return true;
+}
+
+/* ================================================================ API */
+
+bool rt_cache_get(rt_cache *c, uint64_t key, rt_buf *out)
+{
+    if (!c || !c->enabled)
+        return false;
+    uint64_t h = mix64(key);
+    shard *s = shard_of(c, h);
+    int64_t now = rt_mono_ms();
+    bool hit = false;
+
+    pthread_mutex_lock(&s->mu);
+    entry **link = NULL;
+    entry *e = find(s, key, h, &link);
+    if (e) {
+        if (now >= e->expires_ms) {
+            remove_entry(s, e, link);
+        } else if (rt_buf_reserve(out, e->len)) {
+            /* Copy under the lock: a concurrent put or del may free e. */
+            rt_buf_put(out, e->data, e->len);
+            hit = true;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return hit;
+}
+
+uint64_t rt_cache_ticket(rt_cache *c, uint64_t key)
+{
+    if (!c || !c->enabled)
+        return 0;
+    shard *s = shard_of(c, mix64(key));
+    pthread_mutex_lock(&s->mu);
+    uint64_t t = s->gen;
+    pthread_mutex_unlock(&s->mu);
+    return t;
+}
+
+void rt_cache_put(rt_cache *c, uint64_t key, uint64_t ticket, const char *data, size_t len)
+{
+    if (!c || !c->enabled)
+        return;
+    if (len > SIZE_MAX - sizeof(entry))
+        return;
+    uint64_t h = mix64(key);
+    shard *s = shard_of(c, h);
+
+    /* Allocate and copy outside the lock; most of the cost of a put. */
+    entry *n = malloc(sizeof *n + len);
+    if (!n)
+        return;
+    n->key = key;
+    n->hash = h;
+    n->len = len;
+    n->expires_ms = rt_mono_ms() + (int64_t)c->ttl_ms;
+    if (len)
+        memcpy(n->data, data, len);
+
+    pthread_mutex_lock(&s->mu);
+    if (ticket != s->gen)
+        goto drop; /* a del ran since the ticket: the bytes may be stale */
+    entry **link = NULL;
+    entry *old = find(s, key, h, &link);
+    if (old)
+        remove_entry(s, old, link);
+    if (!make_room(s))
+        goto drop;
+    entry **slot = slot_of(s, h);
+    n->chain = *slot;
+    *slot = n;
+    age_append(s, n);
+    s->count++;
+    pthread_mutex_unlock(&s->mu);
+    return;
+
+drop:
+    pthread_mutex_unlock(&s->mu);
+    free(n);
+}
+
+void rt_cache_del(rt_cache *c, uint64_t key)
+{
+    if (!c || !c->enabled)
+        return;
+    uint64_t h = mix64(key);
+    shard *s = shard_of(c, h);
+    pthread_mutex_lock(&s->mu);
+    s->gen++;
+    entry **link = NULL;
+    entry *e = find(s, key, h, &link);
+    if (e)
+        remove_entry(s, e, link);
+    pthread_mutex_unlock(&s->mu);
+}

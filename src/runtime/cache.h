@@ -1,0 +1,28 @@
+/*
+ * cache.h - a sharded (lock-striped) in-process TTL cache from 64-bit keys
+ * to byte strings, meant for encoded representations: a hit copies the bytes
+ * straight into the response and skips both the database and the encoder.
+ *
+ * Stale fills are prevented with per-shard generations: take a ticket with
+ * rt_cache_ticket() before reading the source; rt_cache_put() with that
+ * ticket is dropped if rt_cache_del() touched the shard since.
+ */
+#ifndef RT_CACHE_H
+#define RT_CACHE_H
+
+#include "rt.h"
+
+typedef struct rt_cache rt_cache;
+
+/* ttl_ms 0 disables the cache (every get misses, put does nothing).
+ * max_entries bounds memory: a full shard evicts its oldest entry. */
+rt_cache *rt_cache_new(unsigned ttl_ms, size_t max_entries);
+void rt_cache_free(rt_cache *c);
+
+/* On a fresh hit append the bytes to out and return true. */
+bool rt_cache_get(rt_cache *c, uint64_t key, rt_buf *out);
+uint64_t rt_cache_ticket(rt_cache *c, uint64_t key);
+void rt_cache_put(rt_cache *c, uint64_t key, uint64_t ticket, const char *data, size_t len);
+void rt_cache_del(rt_cache *c, uint64_t key);
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * http.h - the HTTP server (libmicrohttpd), requests and responses.
+ *
+ * Threads: `threads` independent MHD daemons share one port through
+ * SO_REUSEPORT; each is driven by its own thread running an external epoll
+ * loop (MHD_USE_EPOLL without MHD's internal thread; DESIGN.md records the
+ * stall of the internal one). A request is handled entirely on the thread
+ * that owns its connection, so the per-thread response buffer and arena need
+ * no locks.
+ *
+ * Before the handler runs the runtime has: assigned the request id (a sane
+ * X-Request-ID from the client, else a generated one), answered 413 for a
+ * body past body_limit and 415 for a body that is not application/json, and
+ * collected the whole body into one mutable buffer. After it returns, the
+ * runtime adds Content-Type and X-Request-ID, queues the response, and writes
+ * one access-log line.
+ */
+#ifndef RT_HTTP_H
+#define RT_HTTP_H
+
+#include "rt.h"
+
+typedef struct rt__req_priv rt__req_priv;
+
+typedef struct rt_req {
+    rt_str method;       /* "GET", "POST", ... */
+    rt_str path;         /* percent-decoded path, without the query string */
+    char *body;          /* the whole body, mutable (decoders work in place); NULL when none */
+    size_t body_len;
+    rt_str request_id;   /* always set, at most 128 bytes of [A-Za-z0-9._:-] */
+    rt_arena *arena;     /* owns what the request allocates; reset after the response */
+    void *app;           /* rt_server_opts.app: the service's state (pools, cache) */
+    rt_errs errs;        /* field errors collected by decoders/validators */
+    const char *err_msg; /* message for the envelope, set by rt_req_fail */
+    rt__req_priv *priv;  /* runtime-private */
+} rt_req;
+
+#define RT_RESP_MAX_HEADERS 8
+
+typedef struct rt_resp {
+    int status;               /* HTTP status, default 200 */
+    rt_buf body;              /* per-thread, reset before each request */
+    const char *content_type; /* NULL: "application/json" when the body is non-empty */
+    unsigned nheaders;
+    struct {
+        const char *name;     /* static storage */
+        rt_str value;         /* must outlive the handler call: static or req->arena */
+    } headers[RT_RESP_MAX_HEADERS];
+} rt_resp;
+
+typedef void (*rt_handler_fn)(rt_req *req, rt_resp *resp);
+
+/* Query parameter by exact name (first occurrence), percent-decoded.
+ * present=false and an empty view when absent. */
+rt_str rt_req_query(const rt_req *r, const char *name, bool *present);
+/* Request header by case-insensitive name; ptr NULL when absent. */
+rt_str rt_req_header(const rt_req *r, const char *name);
+
+/* Record a failure message for the envelope and return st, so a handler can
+ * `return rt_req_fail(req, RT_E_NOT_FOUND, "user not found");`.
+ * msg: static storage or req->arena. */
+rt_status rt_req_fail(rt_req *r, rt_status st, const char *msg);
+
+/* Add a response header; false when the table is full. */
+bool rt_resp_header(rt_resp *resp, const char *name, rt_str value);
+
+/* Replace the response with the error envelope for st:
+ * {"error":{"code":..,"message":..,"details":[{"field":..,"reason":..}...],"request_id":..}}
+ * details are req->errs (always present, maybe empty). message: msg if not
+ * NULL, else req->err_msg if set, else a generic text for st. */
+void rt_resp_error(rt_req *req, rt_resp *resp, rt_status st, const char *msg);
+
+/* ---------------------------------------------------------------- server */
+
+typedef struct rt_server rt_server;
+
+typedef struct rt_server_opts {
+    const char *bind_addr;   /* IPv4 or IPv6 literal, e.g. "127.0.0.1" */
+    uint16_t port;           /* 0: the kernel picks (see rt_server_port) */
+    unsigned threads;        /* event-loop threads, >= 1 */
+    size_t body_limit;       /* bytes; larger bodies get 413 */
+    unsigned conn_timeout_s; /* idle keep-alive / slow client timeout */
+    unsigned max_conns;      /* concurrent connections, whole server */
+    rt_handler_fn handler;
+    void *app;
+} rt_server_opts;
+
+/* Binds and starts the loops. NULL with a message in err on failure. */
+rt_server *rt_server_start(const rt_server_opts *o, char *err, size_t errlen);
+uint16_t rt_server_port(const rt_server *s);
+/* Stop accepting, let in-flight requests finish for up to drain_ms, then close
+ * every connection, join the threads and free the server. */
+void rt_server_stop(rt_server *s, unsigned drain_ms);
+
+#endif

@@ -1,0 +1,1173 @@
+/*
+ * json.c - zero-copy JSON: a pull decoder that works in place on the request
+ * body, a const whole-document validator, an encoder into rt_buf, and RFC 3339
+ * timestamps.
+ *
+ * Decoder invariants:
+ *  - Never reads buf[len] or beyond: the body is not NUL-terminated and may end
+ *    at an unmapped page. Every multi-byte look-ahead checks the end first.
+ *  - Never allocates. Strings are decoded in place: the write cursor trails the
+ *    read cursor (an escape is never shorter than its UTF-8), and nothing at or
+ *    after a string's closing quote is ever written.
+ *  - Container state is not stored: obj_next/arr_next learn whether they are at
+ *    the first member by looking back over whitespace for the opening bracket.
+ *    That works because every complete value ends in '"', '}', ']', a digit or
+ *    a literal's last letter - never '{' or '['.
+ *  - rt_json_skip and rt_json_validate are iterative; the kind of each open
+ *    container is one bit in a fixed stack, so skipping caps nesting at
+ *    SKIP_MAX_DEPTH levels below the point where it starts, whatever max_depth.
+ *  - The validator shares the decoder's code with writing switched off
+ *    (`write` is a compile-time constant at each call site), so the two cannot
+ *    disagree about what is valid.
+ *  - max_depth 0 at init means RT_JSON_DEFAULT_DEPTH.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "json.h"
+
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SKIP_MAX_DEPTH 4096u
+/* A number token longer than this is canonicalised before strtod. */
+#define NUM_SHORT_MAX 511u
+/* Significant digits kept when canonicalising; 767 decide any double. */
+#define NUM_SIG_DIGITS 780u
+
+#if defined(__GNUC__)
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define LIKELY(x) (x)
+#define UNLIKELY(x) (x)
+#define ALWAYS_INLINE inline
+#endif
+
+/* ================================================================ tables */
+
+/* 1 for bytes a string may hold verbatim without further checks: printable
+ * ASCII other than '"' and '\\'. */
+static const unsigned char str_plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/* Value of a hex digit, -1 for any other byte. */
+static const signed char hexval[256] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, -1, -1, -1, -1, -1, -1,
+    -1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+
+static inline bool is_ws(unsigned char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+static inline bool is_digit(unsigned char c)
+{
+    return (unsigned)(c - '0') < 10u;
+}
+
+static rt_json_type type_of(unsigned char c)
+{
+    switch (c) {
+    case '{': return RT_JSON_OBJECT;
+    case '[': return RT_JSON_ARRAY;
+    case '"': return RT_JSON_STRING;
+    case 't': case 'f': return RT_JSON_BOOL;
+    case 'n': return RT_JSON_NULL;
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+        return RT_JSON_NUMBER;
+    default: return RT_JSON_NONE;
+    }
+}
+
+/* ================================================================ errors */
+
+/* Records the first error and poisons the decoder. */
+static int fail_at(rt_json_dec *d, int code, size_t pos, const char *msg)
+{
+    if (!d->failed) {
+        d->failed = code;
+        d->err_pos = pos;
+        d->err = msg;
+    }
+    return d->failed;
+}
+
+static int syntax(rt_json_dec *d, size_t pos, const char *msg)
+{
+    return fail_at(d, RT_JSON_ESYNTAX, pos, msg);
+}
+
+static ALWAYS_INLINE void skip_ws(rt_json_dec *d)
+{
+    const unsigned char *b = (const unsigned char *)d->buf;
+    size_t p = d->pos, n = d->len;
+    while (p < n && b[p] <= ' ' && is_ws(b[p]))
+        p++;
+    d->pos = p;
+}
+
+/* The next value is not what the caller asked for: ETYPE if it starts like
+ * some other value (nothing consumed), ESYNTAX if nothing can start here. */
+static int wrong_type(rt_json_dec *d)
+{
+    if (d->pos >= d->len)
+        return syntax(d, d->len, "unexpected end of input");
+    if (type_of((unsigned char)d->buf[d->pos]) != RT_JSON_NONE)
+        return RT_JSON_ETYPE;
+    return syntax(d, d->pos, "expected a value");
+}
+
+void rt_json_dec_init(rt_json_dec *d, char *buf, size_t len, unsigned max_depth)
+{
+    d->buf = buf;
+    d->len = buf ? len : 0;
+    d->pos = 0;
+    d->depth = 0;
+    d->max_depth = max_depth ? max_depth : RT_JSON_DEFAULT_DEPTH;
+    d->failed = 0;
+    d->err_pos = 0;
+    d->err = NULL;
+}
+
+rt_json_type rt_json_peek(rt_json_dec *d)
+{
+    if (d->failed)
+        return RT_JSON_NONE;
+    skip_ws(d);
+    if (d->pos >= d->len)
+        return RT_JSON_NONE;
+    return type_of((unsigned char)d->buf[d->pos]);
+}
+
+/* ================================================================ strings */
+
+/* Index of the first byte at or after p that is not plain ASCII (or len).
+ * Eight bytes at a time while they fit: a byte is "special" when it is
+ * < 0x20, >= 0x80, '"' or '\\'; the SWAR tests below are exact as booleans. */
+static ALWAYS_INLINE size_t skip_plain(const unsigned char *b, size_t p, size_t len)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    while (len - p >= 8) {
+        uint64_t v;
+        memcpy(&v, b + p, 8);
+        uint64_t q = v ^ (ones * '"'), s = v ^ (ones * '\\');
+        uint64_t special = (v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((s - ones) & ~s)) & highs;
+        if (special)
+            break;
+        p += 8;
+    }
+    while (p < len && str_plain[b[p]])
+        p++;
+    return p;
+}
+
+/* Length (2-4) of the valid UTF-8 sequence whose lead byte is b[p] >= 0x80,
+ * or 0: overlongs, UTF-8-encoded surrogates, > U+10FFFF, stray continuation
+ * bytes and sequences cut by the end of input are all invalid. */
+static inline size_t utf8_seq(const unsigned char *b, size_t p, size_t len)
+{
+    unsigned c = b[p];
+    size_t avail = len - p;
+    unsigned lo = 0x80, hi = 0xBF;
+    size_t n;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0)
+            lo = 0xA0; /* overlong below U+0800 */
+        else if (c == 0xED)
+            hi = 0x9F; /* U+D800..DFFF */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0)
+            lo = 0x90; /* overlong below U+10000 */
+        else if (c == 0xF4)
+            hi = 0x8F; /* above U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (avail < n)
+        return 0;
+    if (b[p + 1] < lo || b[p + 1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if ((b[p + i] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+/* Four hex digits at b[p..p+4), or -1. */
+static inline long hex4(const unsigned char *b, size_t p, size_t len)
+{
+    if (len - p < 4)
+        return -1;
+    int h0 = hexval[b[p]], h1 = hexval[b[p + 1]], h2 = hexval[b[p + 2]], h3 = hexval[b[p + 3]];
+    if ((h0 | h1 | h2 | h3) < 0)
+        return -1;
+    return (long)((h0 << 12) | (h1 << 8) | (h2 << 4) | h3);
+}
+
+static inline size_t utf8_put(char *w, unsigned long cp)
+{
+    if (cp < 0x80) {
+        w[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        w[0] = (char)(0xC0 | (cp >> 6));
+        w[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        w[0] = (char)(0xE0 | (cp >> 12));
+        w[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        w[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    w[0] = (char)(0xF0 | (cp >> 18));
+    w[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    w[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    w[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+static inline size_t utf8_len(unsigned long cp)
+{
+    return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
+
+/* One escape at b[r] == '\\'. Decodes into buf[*w] when writing; advances
+ * *r and *w. Returns 0 or the (poisoning) error. */
+static ALWAYS_INLINE int string_escape(rt_json_dec *d, bool write, size_t *r, size_t *w)
+{
+    const unsigned char *b = (const unsigned char *)d->buf;
+    size_t len = d->len, at = *r;
+    if (len - at < 2)
+        return syntax(d, len, "unterminated string");
+    char ch;
+    switch (b[at + 1]) {
+    case '"': ch = '"'; break;
+    case '\\': ch = '\\'; break;
+    case '/': ch = '/'; break;
+    case 'b': ch = '\b'; break;
+    case 'f': ch = '\f'; break;
+    case 'n': ch = '\n'; break;
+    case 'r': ch = '\r'; break;
+    case 't': ch = '\t'; break;
+    case 'u': {
+        long cp = hex4(b, at + 2, len);
+        if (cp < 0)
+            return syntax(d, at, "invalid \\u escape");
+        size_t end = at + 6;
+        if (cp >= 0xDC00 && cp <= 0xDFFF)
+            return syntax(d, at, "lone low surrogate escape");
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            long lo = -1;
+            if (len - end >= 6 && b[end] == '\\' && b[end + 1] == 'u')
+                lo = hex4(b, end + 2, len);
+            if (lo < 0xDC00 || lo > 0xDFFF)
+                return syntax(d, at, "lone high surrogate escape");
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            end += 6;
+        }
+        if (write)
+            *w += utf8_put(d->buf + *w, (unsigned long)cp);
+        else
+            *w += utf8_len((unsigned long)cp);
+        *r = end;
+        return 0;
+    }
+    default:
+        return syntax(d, at, "invalid escape");
+    }
+    if (write)
+        d->buf[*w] = ch;
+    *w += 1;
+    *r = at + 2;
+    return 0;
+}
+
+/* The string starting at d->pos (which holds '"'). On success *out views the
+ * decoded text (in place when writing) and d->pos is past the closing quote.
+ * The loop before the first escape only reads; after it, bytes shift left. */
+static ALWAYS_INLINE int scan_string(rt_json_dec *d, bool write, rt_str *out)
+{
+    const unsigned char *b = (const unsigned char *)d->buf;
+    size_t len = d->len, start = d->pos + 1, r = start;
+    for (;;) {
+        r = skip_plain(b, r, len);
+        if (UNLIKELY(r >= len))
+            return syntax(d, len, "unterminated string");
+        unsigned c = b[r];
+        if (LIKELY(c == '"')) {
+            out->ptr = d->buf + start;
+            out->len = r - start;
+            d->pos = r + 1;
+            return 0;
+        }
+        if (c == '\\')
+            break;
+        if (c < 0x20)
+            return syntax(d, r, "control character in string");
+        size_t n = utf8_seq(b, r, len);
+        if (!n)
+            return syntax(d, r, "invalid UTF-8 in string");
+        r += n;
+    }
+    size_t w = r;
+    for (;;) {
+        unsigned c = b[r];
+        if (c == '"') {
+            out->ptr = d->buf + start;
+            out->len = w - start;
+            d->pos = r + 1;
+            return 0;
+        }
+        if (c == '\\') {
+            int rc = string_escape(d, write, &r, &w);
+            if (rc)
+                return rc;
+        } else if (c < 0x20) {
+            return syntax(d, r, "control character in string");
+        } else if (c < 0x80) {
+            size_t e = skip_plain(b, r, len);
+            if (write)
+                memmove(d->buf + w, d->buf + r, e - r);
+            w += e - r;
+            r = e;
+        } else {
+            size_t n = utf8_seq(b, r, len);
+            if (!n)
+                return syntax(d, r, "invalid UTF-8 in string");
+            if (write)
+                memmove(d->buf + w, d->buf + r, n);
+            w += n;
+            r += n;
+        }
+        if (r >= len)
+            return syntax(d, len, "unterminated string");
+    }
+}
+
+/* ================================================================ numbers */
+
+/* Checks the RFC 8259 number at d->pos; *end is past it. Does not move pos. */
+static int scan_number(rt_json_dec *d, size_t *end, bool *integral)
+{
+    const unsigned char *b = (const unsigned char *)d->buf;
+    size_t len = d->len, p = d->pos;
+    *integral = true;
+    if (p < len && b[p] == '-')
+        p++;
+    if (p >= len)
+        return syntax(d, p, "unexpected end of input in number");
+    if (b[p] == '0') {
+        p++;
+        if (p < len && is_digit(b[p]))
+            return syntax(d, p, "leading zero in number");
+    } else if (is_digit(b[p])) {
+        while (p < len && is_digit(b[p]))
+            p++;
+    } else {
+        return syntax(d, p, "expected digit");
+    }
+    if (p < len && b[p] == '.') {
+        p++;
+        *integral = false;
+        if (p >= len || !is_digit(b[p]))
+            return syntax(d, p, "expected digit after '.'");
+        while (p < len && is_digit(b[p]))
+            p++;
+    }
+    if (p < len && (b[p] == 'e' || b[p] == 'E')) {
+        p++;
+        *integral = false;
+        if (p < len && (b[p] == '+' || b[p] == '-'))
+            p++;
+        if (p >= len || !is_digit(b[p]))
+            return syntax(d, p, "expected digit in exponent");
+        while (p < len && is_digit(b[p]))
+            p++;
+    }
+    *end = p;
+    return 0;
+}
+
+int rt_json_i64(rt_json_dec *d, int64_t *out)
+{
+    if (d->failed)
+        return d->failed;
+    skip_ws(d);
+    if (d->pos >= d->len || type_of((unsigned char)d->buf[d->pos]) != RT_JSON_NUMBER)
+        return wrong_type(d);
+    const unsigned char *b = (const unsigned char *)d->buf;
+    size_t p = d->pos;
+    /* Fast path: plain integer digits, fully checked. */
+    bool neg = b[p] == '-';
+    p += neg;
+    size_t end;
+    bool integral;
+    int rc = scan_number(d, &end, &integral);
+    if (rc)
+        return rc;
+    d->pos = end;
+    if (!integral)
+        return RT_JSON_ERANGE;
+    uint64_t lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    uint64_t acc = 0;
+    for (; p < end; p++) {
+        unsigned dg = b[p] - '0';
+        if (acc > (lim - dg) / 10)
+            return RT_JSON_ERANGE;
+        acc = acc * 10 + dg;
+    }
+    if (neg)
+        *out = acc == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)acc;
+    else
+        *out = (int64_t)acc;
+    return 0;
+}
+
+/* strtod must not depend on LC_NUMERIC: a process that calls setlocale()
+ * for its logs would otherwise parse "1.5" as 1. */
+static locale_t c_loc;
+static pthread_once_t c_loc_once = PTHREAD_ONCE_INIT;
+
+static void c_loc_init(void)
+{
+    c_loc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+
+static locale_t c_locale(void)
+{
+    pthread_once(&c_loc_once, c_loc_init);
+    return c_loc;
+}
+
+static double strtod_c(const char *s)
+{
+    locale_t l = c_locale();
+    return l ? strtod_l(s, NULL, l) : strtod(s, NULL);
+}
+
+/* A very long number token (thousands of digits) rewritten as at most
+ * NUM_SIG_DIGITS significant digits, a sticky '1' standing for any dropped
+ * non-zero digits, and a clamped exponent. Digits beyond the 767th only
+ * matter as "is the tail non-zero", and an exponent beyond +-99999 gives
+ * inf/0 whatever the digits, so strtod sees the same value. */
+static void canon_number(const unsigned char *t, size_t n, char *out)
+{
+    size_t i = 0, o = 0, kept = 0;
+    bool sticky = false, seen_sig = false;
+    int64_t exp10 = 0; /* value = kept digits * 10^exp10 */
+    if (t[i] == '-')
+        out[o++] = t[i++];
+    for (bool frac = false; i < n; i++) {
+        unsigned char c = t[i];
+        if (c == '.') {
+            frac = true;
+            continue;
+        }
+        if (!is_digit(c))
+            break;
+        if (c == '0' && !seen_sig) {
+            if (frac)
+                exp10--;
+            continue;
+        }
+        seen_sig = true;
+        if (kept < NUM_SIG_DIGITS) {
+            out[o++] = (char)c;
+            kept++;
+            if (frac)
+                exp10--;
+        } else {
+            if (c != '0')
+                sticky = true;
+            if (!frac)
+                exp10++;
+        }
+    }
+    if (!seen_sig) {
+        out[o++] = '0';
+        out[o] = 0;
+        return;
+    }
+    if (sticky) {
+        out[o++] = '1';
+        exp10--;
+    }
+    if (i < n) { /* exponent part */
+        i++;
+        bool eneg = false;
+        if (t[i] == '+' || t[i] == '-')
+            eneg = t[i++] == '-';
+        int64_t e = 0;
+        for (; i < n; i++)
+            if (e < 1000000000)
+                e = e * 10 + (t[i] - '0');
+        exp10 += eneg ? -e : e;
+    }
+    if (exp10 > 99999)
+        exp10 = 99999;
+    if (exp10 < -99999)
+        exp10 = -99999;
+    snprintf(out + o, 16, "e%d", (int)exp10);
+}
+
+int rt_json_f64(rt_json_dec *d, double *out)
+{
+    if (d->failed)
+        return d->failed;
+    skip_ws(d);
+    if (d->pos >= d->len || type_of((unsigned char)d->buf[d->pos]) != RT_JSON_NUMBER)
+        return wrong_type(d);
+    size_t end;
+    bool integral;
+    int rc = scan_number(d, &end, &integral);
+    if (rc)
+        return rc;
+    const unsigned char *t = (const unsigned char *)d->buf + d->pos;
+    size_t n = end - d->pos;
+    d->pos = end;
+    double v;
+    if (n <= NUM_SHORT_MAX) {
+        char tmp[NUM_SHORT_MAX + 1];
+        memcpy(tmp, t, n);
+        tmp[n] = 0;
+        v = strtod_c(tmp);
+    } else {
+        char tmp[NUM_SIG_DIGITS + 32];
+        canon_number(t, n, tmp);
+        v = strtod_c(tmp);
+    }
+    if (isinf(v))
+        return RT_JSON_ERANGE;
+    *out = v;
+    return 0;
+}
+
+/* ================================================================ literals */
+
+static int scan_literal(rt_json_dec *d, const char *lit, size_t n)
+{
+    size_t p = d->pos;
+    if (d->len - p < n || memcmp(d->buf + p, lit, n) != 0) {
+        /* Point at the first byte that differs. */
+        size_t i = 0;
+        while (p + i < d->len && i < n && d->buf[p + i] == lit[i])
+            i++;
+        return syntax(d, p + i, p + i >= d->len ? "unexpected end of input" : "invalid literal");
+    }
+    d->pos = p + n;
+    return 0;
+}
+
+int rt_json_bool(rt_json_dec *d, bool *out)
+{
+    if (d->failed)
+        return d->failed;
+    skip_ws(d);
+    if (d->pos < d->len) {
+        char c = d->buf[d->pos];
+        if (c == 't' || c == 'f') {
+            int rc = c == 't' ? scan_literal(d, "true", 4) : scan_literal(d, "false", 5);
+            if (rc)
+                return rc;
+            *out = c == 't';
+            return 0;
+        }
+    }
+    return wrong_type(d);
+}
+
+int rt_json_null(rt_json_dec *d)
+{
+    if (d->failed)
+        return d->failed;
+    skip_ws(d);
+    if (d->pos < d->len && d->buf[d->pos] == 'n')
+        return scan_literal(d, "null", 4);
+    return wrong_type(d);
+}
+
+int rt_json_str(rt_json_dec *d, rt_str *out)
+{
+    if (d->failed)
+        return d->failed;
+    skip_ws(d);
+    if (d->pos < d->len && d->buf[d->pos] == '"') {
+        rt_str s;
+        int rc = scan_string(d, true, &s);
+        if (rc)
+            return rc;
+        *out = s;
+        return 0;
+    }
+    return wrong_type(d);
+}
+
+/* ================================================================ containers */
+
+static int open_container(rt_json_dec *d, char open)
+{
+    if (d->failed)
+        return d->failed;
+    skip_ws(d);
+    if (d->pos < d->len && d->buf[d->pos] == open) {
+        if (d->depth >= d->max_depth)
+            return fail_at(d, RT_JSON_EDEPTH, d->pos, "nesting too deep");
+        d->depth++;
+        d->pos++;
+        return 0;
+    }
+    return wrong_type(d);
+}
+
+int rt_json_obj_begin(rt_json_dec *d)
+{
+    return open_container(d, '{');
+}
+
+int rt_json_arr_begin(rt_json_dec *d)
+{
+    return open_container(d, '[');
+}
+
+/* True when the last non-whitespace byte before pos is `open`: nothing has
+ * been read in this container yet (see the invariants at the top). */
+static bool at_first(const rt_json_dec *d, char open)
+{
+    size_t p = d->pos;
+    while (p > 0 && is_ws((unsigned char)d->buf[p - 1]))
+        p--;
+    return p > 0 && d->buf[p - 1] == open;
+}
+
+/* After ',' or the opening bracket a value must start here. */
+static int expect_value(rt_json_dec *d)
+{
+    skip_ws(d);
+    if (d->pos >= d->len)
+        return syntax(d, d->len, "unexpected end of input");
+    if (type_of((unsigned char)d->buf[d->pos]) == RT_JSON_NONE)
+        return syntax(d, d->pos, "expected a value");
+    return 0;
+}
+
+static void close_container(rt_json_dec *d)
+{
+    d->pos++;
+    if (d->depth)
+        d->depth--;
+}
+
+int rt_json_obj_next(rt_json_dec *d, rt_str *key)
+{
+    if (d->failed)
+        return d->failed;
+    bool first = at_first(d, '{');
+    skip_ws(d);
+    if (d->pos >= d->len)
+        return syntax(d, d->len, "unexpected end of input in object");
+    char c = d->buf[d->pos];
+    if (c == '}') {
+        close_container(d);
+        return 0;
+    }
+    if (!first) {
+        if (c != ',')
+            return syntax(d, d->pos, "expected ',' or '}'");
+        d->pos++;
+        skip_ws(d);
+        if (d->pos >= d->len)
+            return syntax(d, d->len, "unexpected end of input in object");
+        c = d->buf[d->pos];
+    }
+    if (c != '"')
+        return syntax(d, d->pos, "expected string key");
+    rt_str k;
+    int rc = scan_string(d, true, &k);
+    if (rc)
+        return rc;
+    skip_ws(d);
+    if (d->pos >= d->len || d->buf[d->pos] != ':')
+        return syntax(d, d->pos, "expected ':'");
+    d->pos++;
+    rc = expect_value(d);
+    if (rc)
+        return rc;
+    *key = k;
+    return 1;
+}
+
+int rt_json_arr_next(rt_json_dec *d)
+{
+    if (d->failed)
+        return d->failed;
+    bool first = at_first(d, '[');
+    skip_ws(d);
+    if (d->pos >= d->len)
+        return syntax(d, d->len, "unexpected end of input in array");
+    char c = d->buf[d->pos];
+    if (c == ']') {
+        close_container(d);
+        return 0;
+    }
+    if (!first) {
+        if (c != ',')
+            return syntax(d, d->pos, "expected ',' or ']'");
+        d->pos++;
+    }
+    int rc = expect_value(d);
+    return rc ? rc : 1;
+}
+
+/* ================================================================ skip / validate */
+
+/*
+ * Any value, iteratively. `kind` holds one bit per container opened here
+ * (1 = object), so closing brackets are matched and keys demanded without
+ * recursion. A loop rather than helpers per state: it is the hot path for
+ * unknown keys and the whole of rt_json_validate.
+ */
+static ALWAYS_INLINE int skip_impl(rt_json_dec *d, bool write)
+{
+    uint64_t kind[SKIP_MAX_DEPTH / 64];
+    unsigned top = 0;
+    const unsigned char *b = (const unsigned char *)d->buf;
+    size_t len = d->len;
+    rt_str s;
+    int rc;
+
+    if (d->failed)
+        return d->failed;
+value:
+    skip_ws(d);
+    if (d->pos >= len)
+        return syntax(d, len, "unexpected end of input");
+    switch (b[d->pos]) {
+    case '{':
+    case '[': {
+        bool obj = b[d->pos] == '{';
+        if (d->depth >= d->max_depth || top >= SKIP_MAX_DEPTH)
+            return fail_at(d, RT_JSON_EDEPTH, d->pos, "nesting too deep");
+        uint64_t bit = 1ull << (top % 64);
+        kind[top / 64] = obj ? (kind[top / 64] | bit) : (kind[top / 64] & ~bit);
+        top++;
+        d->depth++;
+        d->pos++;
+        skip_ws(d);
+        if (d->pos < len && b[d->pos] == (obj ? '}' : ']')) {
+            d->pos++;
+            d->depth--;
+            top--;
+            goto after;
+        }
+        if (obj)
+            goto key;
+        goto value;
+    }
+    case '"':
+        rc = scan_string(d, write, &s);
+        break;
+    case 't':
+        rc = scan_literal(d, "true", 4);
+        break;
+    case 'f':
+        rc = scan_literal(d, "false", 5);
+        break;
+    case 'n':
+        rc = scan_literal(d, "null", 4);
+        break;
+    default: {
+        if (type_of(b[d->pos]) != RT_JSON_NUMBER)
+            return syntax(d, d->pos, "expected a value");
+        size_t end;
+        bool integral;
+        rc = scan_number(d, &end, &integral);
+        if (!rc)
+            d->pos = end;
+        break;
+    }
+    }
+    if (rc)
+        return rc;
+after:
+    if (top == 0)
+        return 0;
+    {
+        bool obj = (kind[(top - 1) / 64] >> ((top - 1) % 64)) & 1;
+        skip_ws(d);
+        if (d->pos >= len)
+            return syntax(d, len, "unexpected end of input");
+        unsigned char c = b[d->pos];
+        if (c == ',') {
+            d->pos++;
+            if (obj)
+                goto key;
+            goto value;
+        }
+        if (c == (obj ? '}' : ']')) {
+            d->pos++;
+            d->depth--;
+            top--;
+            goto after;
+        }
+        return syntax(d, d->pos, obj ? "expected ',' or '}'" : "expected ',' or ']'");
+    }
+key:
+    skip_ws(d);
+    if (d->pos >= len)
+        return syntax(d, len, "unexpected end of input");
+    if (b[d->pos] != '"')
+        return syntax(d, d->pos, "expected string key");
+    rc = scan_string(d, write, &s);
+    if (rc)
+        return rc;
+    skip_ws(d);
+    if (d->pos >= len || b[d->pos] != ':')
+        return syntax(d, d->pos, "expected ':'");
+    d->pos++;
+    goto value;
+}
+
+int rt_json_skip(rt_json_dec *d)
+{
+    return skip_impl(d, true);
+}
+
+int rt_json_finish(rt_json_dec *d)
+{
+    if (d->failed)
+        return d->failed;
+    if (d->depth)
+        return syntax(d, d->pos, "unclosed object or array");
+    skip_ws(d);
+    if (d->pos != d->len)
+        return syntax(d, d->pos, "trailing characters after value");
+    return 0;
+}
+
+int rt_json_validate(const char *buf, size_t len, unsigned max_depth,
+                     size_t *err_pos, const char **err)
+{
+    rt_json_dec d;
+    /* The cast is safe: with write == false nothing stores through buf. */
+    rt_json_dec_init(&d, (char *)(uintptr_t)buf, len, max_depth);
+    int rc = skip_impl(&d, false);
+    if (!rc)
+        rc = rt_json_finish(&d);
+    if (rc) {
+        if (err_pos)
+            *err_pos = d.err_pos;
+        if (err)
+            *err = d.err;
+    }
+    return rc;
+}
+
+/* ================================================================ encoder */
+
+/* Escape for bytes that need one; 0 = copy as is. */
+static const char esc_short[256] = {
+    ['"'] = '"', ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
+    ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't',
+};
+
+static inline bool needs_escape(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
+
+void rt_json_put_str(rt_buf *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)s;
+    /* One reservation covers the common case of nothing to escape. */
+    if (len > SIZE_MAX - 2 || !rt_buf_reserve(b, len + 2))
+        return;
+    b->data[b->len++] = '"';
+    size_t i = 0;
+    while (i < len) {
+        size_t run = i;
+        while (run < len && !needs_escape(u[run]))
+            run++;
+        rt_buf_put(b, u + i, run - i);
+        if (run == len)
+            break;
+        unsigned char c = u[run];
+        char e[6] = { '\\', esc_short[c], 0, 0, 0, 0 };
+        if (e[1]) {
+            rt_buf_put(b, e, 2);
+        } else {
+            e[1] = 'u';
+            e[2] = '0';
+            e[3] = '0';
+            e[4] = hex[c >> 4];
+            e[5] = hex[c & 15];
+            rt_buf_put(b, e, 6);
+        }
+        i = run + 1;
+    }
+    rt_buf_putc(b, '"');
+}
+
+void rt_json_put_i64(rt_buf *b, int64_t v)
+{
+    rt_buf_put_i64(b, v);
+}
+
+/* %g under a non-C LC_NUMERIC would print a decimal comma. */
+static int fmt_g(char *out, size_t n, int prec, double v)
+{
+    locale_t l = c_locale(), old = l ? uselocale(l) : (locale_t)0;
+    int k = snprintf(out, n, "%.*g", prec, v);
+    if (l)
+        uselocale(old);
+    return k;
+}
+
+void rt_json_put_f64(rt_buf *b, double v)
+{
+    if (!isfinite(v)) {
+        rt_buf_put(b, "null", 4);
+        return;
+    }
+    char tmp[40];
+    int n = 0;
+    /* Fewest digits that read back as the same double; %g never prints
+     * inf/nan for finite input, and its output is always a JSON number. */
+    for (int prec = 15; prec <= 17; prec++) {
+        n = fmt_g(tmp, sizeof tmp, prec, v);
+        if (prec == 17 || strtod_c(tmp) == v)
+            break;
+    }
+    if (n > 0)
+        rt_buf_put(b, tmp, (size_t)n);
+}
+
+void rt_json_put_bool(rt_buf *b, bool v)
+{
+    if (v)
+        rt_buf_put(b, "true", 4);
+    else
+        rt_buf_put(b, "false", 5);
+}
+
+void rt_json_put_null(rt_buf *b)
+{
+    rt_buf_put(b, "null", 4);
+}
+
+void rt_json_put_time(rt_buf *b, int64_t unix_us)
+{
+    char tmp[29];
+    tmp[0] = '"';
+    rt_time_format(unix_us, tmp + 1);
+    tmp[28] = '"';
+    rt_buf_put(b, tmp, sizeof tmp);
+}
+
+/* ================================================================ time text */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. Years are shifted to
+ * start in March so the leap day is the last day of the (shifted) year, and
+ * counted in 400-year eras of 146097 days. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned dd)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned mp = m > 2 ? m - 3 : m + 9;
+    unsigned doy = (153 * mp + 2) / 5 + dd - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *dd)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *dd = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static bool leap(int64_t y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static unsigned days_in_month(int64_t y, unsigned m)
+{
+    static const unsigned char dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    return m == 2 && leap(y) ? 29 : dim[m - 1];
+}
+
+/* n decimal digits at p, or -1. */
+static int digits(const char *p, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!is_digit((unsigned char)p[i]))
+            return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    return v;
+}
+
+int rt_time_parse(rt_str s, int64_t *unix_us)
+{
+    const char *p = s.ptr;
+    size_t n = s.len;
+    /* "YYYY-MM-DDTHH:MM:SS" + "Z" is the shortest form. */
+    if (!p || n < 20 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != 't') ||
+        p[13] != ':' || p[16] != ':')
+        return -1;
+    int y = digits(p, 4), mo = digits(p + 5, 2), dd = digits(p + 8, 2);
+    int hh = digits(p + 11, 2), mi = digits(p + 14, 2), ss = digits(p + 17, 2);
+    if (y < 0 || mo < 1 || mo > 12 || dd < 1 || (unsigned)dd > days_in_month(y, (unsigned)mo) ||
+        hh < 0 || hh > 23 || mi < 0 || mi > 59 || ss < 0 || ss > 60)
+        return -1;
+    size_t i = 19;
+    int64_t frac_us = 0;
+    if (i < n && p[i] == '.') {
+        i++;
+        size_t nd = 0;
+        int64_t scale = 100000;
+        while (i < n && is_digit((unsigned char)p[i])) {
+            if (++nd > 9)
+                return -1;
+            /* Digits past microseconds are dropped: floor, as the epoch
+             * count is signed and the fraction is always added. */
+            frac_us += (p[i] - '0') * scale;
+            scale /= 10;
+            i++;
+        }
+        if (nd == 0)
+            return -1;
+    }
+    if (i >= n)
+        return -1;
+    int64_t off_s = 0;
+    if (p[i] == 'Z' || p[i] == 'z') {
+        i++;
+    } else if (p[i] == '+' || p[i] == '-') {
+        if (n - i < 6 || p[i + 3] != ':')
+            return -1;
+        int oh = digits(p + i + 1, 2), om = digits(p + i + 4, 2);
+        if (oh < 0 || oh > 23 || om < 0 || om > 59)
+            return -1;
+        off_s = (int64_t)oh * 3600 + om * 60;
+        if (p[i] == '-')
+            off_s = -off_s;
+        i += 6;
+    } else {
+        return -1;
+    }
+    if (i != n)
+        return -1;
+    /* A leap second (:60) reads as the first instant of the next minute,
+     * which is what POSIX time (no leap seconds) can represent. */
+    int64_t secs = days_from_civil(y, (unsigned)mo, (unsigned)dd) * 86400 + hh * 3600 + mi * 60 + ss - off_s;
+    *unix_us = secs * 1000000 + frac_us;
+    return 0;
+}
+
+static void put2(char *o, unsigned v)
+{
+    o[0] = (char)('0' + v / 10);
+    o[1] = (char)('0' + v % 10);
+}
+
+/* Out-of-range instants are clamped to 0001-01-01 .. 9999-12-31: the
+ * format has exactly four year digits and a response must stay valid. */
+void rt_time_format(int64_t unix_us, char out[27])
+{
+    const int64_t min_us = -62135596800LL * 1000000;      /* 0001-01-01T00:00:00Z */
+    const int64_t max_us = 253402300799LL * 1000000 + 999999; /* 9999-12-31T23:59:59.999999Z */
+    if (unix_us < min_us)
+        unix_us = min_us;
+    if (unix_us > max_us)
+        unix_us = max_us;
+    /* Floor division: -1 us is 1969-12-31T23:59:59.999999Z. */
+    int64_t secs = unix_us / 1000000, us = unix_us % 1000000;
+    if (us < 0) {
+        us += 1000000;
+        secs--;
+    }
+    int64_t days = secs / 86400, sod = secs % 86400;
+    if (sod < 0) {
+        sod += 86400;
+        days--;
+    }
+    int64_t y;
+    unsigned m, dd;
+    civil_from_days(days, &y, &m, &dd);
+    unsigned yy = (unsigned)y;
+    out[0] = (char)('0' + yy / 1000);
+    out[1] = (char)('0' + yy / 100 % 10);
+    out[2] = (char)('0' + yy / 10 % 10);
+    out[3] = (char)('0' + yy % 10);
+    out[4] = '-';
+    put2(out + 5, m);
+    out[7] = '-';
+    put2(out + 8, dd);
+    out[10] = 'T';
+    put2(out + 11, (unsigned)(sod / 3600));
+    out[13] = ':';
+    put2(out + 14, (unsigned)(sod / 60 % 60));
+    out[16] = ':';
+    put2(out + 17, (unsigned)(sod % 60));
+    out[19] = '.';
+    unsigned f = (unsigned)us;
+    for (int k = 25; k >= 20; k--) {
+        out[k] = (char)('0' + f % 10);
+        f /= 10;
+    }
+    out[26] = 'Z';
+}

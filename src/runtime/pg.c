@@ -1,0 +1,604 @@
+/*
+ * pg.c - a bounded pool of libpq connections shared by all server threads.
+ *
+ * A slot (rt_pg_conn) is either free or lent to exactly one thread, and only
+ * the borrower touches its PGconn: libpq connections are not thread-safe, the
+ * pool's bookkeeping is. Invariants:
+ *  - under the pool mutex: a free slot is on exactly one of two stacks,
+ *    `live` (has a connection) or `empty` (none); nfree = both depths. acquire
+ *    pops `live` first, so warm connections are reused and empty slots are
+ *    only connected when every live one is lent out;
+ *  - connecting and preparing happen outside the mutex: one slow connect must
+ *    not stall the other borrowers or the releases that wake them;
+ *  - a lent connection is usable unless `broken`; whoever sees it fail sets
+ *    broken, and release PQfinish'es a broken one and returns the slot empty,
+ *    so a failed connection is never handed out again;
+ *  - every wait is bounded: acquire by wait_ms (condvar on CLOCK_MONOTONIC),
+ *    a connect by connect_timeout, a query by query_timeout_ms (poll() on the
+ *    socket, then PQcancel; statement_timeout on the server as a backstop).
+ *
+ * Connection parameters are parsed once (PQconninfoParse takes URLs and
+ * key=value strings) and passed as arrays, so our connect_timeout and
+ * statement_timeout always apply and a user's `options` are kept. The
+ * password lives only in those arrays; nothing here logs them, and libpq's
+ * error texts do not contain it.
+ */
+#include "pg.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DEFAULT_CONNECT_TIMEOUT_S 5u
+#define ERR_MAX 256
+/* At most one "cannot connect" warning per pool per this many ms: with the
+ * database down every request fails, and the log must stay readable. */
+#define CONNECT_WARN_EVERY_MS 1000
+
+struct rt_pg_conn {
+    rt_pg_pool *pool;
+    PGconn *pg;            /* NULL: slot not connected */
+    bool broken;           /* borrower only: drop on release */
+    char err[ERR_MAX];     /* last failure, for rt_pg_error */
+};
+
+struct rt_pg_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned size;
+    unsigned wait_ms;
+    unsigned query_timeout_ms;    /* 0: no deadline */
+    const rt_pg_stmt *stmts;
+    size_t nstmts;
+
+    PQconninfoOption *parsed;     /* owns the user's parameter strings */
+    const char **keys, **vals;    /* NULL-terminated, for PQconnectdbParams */
+    char connect_timeout[16];
+    char *options;                /* "-c statement_timeout=N [user options]" */
+
+    rt_pg_conn *conns;
+    unsigned *live, *empty;       /* stacks of free slot indexes */
+    unsigned nlive, nempty;
+    _Atomic int64_t last_warn_ms;
+};
+
+/* ================================================================ helpers */
+
+/* Copy a libpq message into a slot's error buffer without its newline. */
+static void set_err(rt_pg_conn *c, const char *msg)
+{
+    snprintf(c->err, sizeof c->err, "%s", msg ? msg : "unknown error");
+    size_t n = strlen(c->err);
+    while (n > 0 && (c->err[n - 1] == '\n' || c->err[n - 1] == ' '))
+        c->err[--n] = '\0';
+}
+
+/* Server notices would go to stderr by default, breaking one-JSON-per-line. */
+static void notice_to_log(void *arg, const char *message)
+{
+    (void)arg;
+    rt_logf(RT_LOG_DEBUG, RT_STR_NULL, "pg notice: %s", message);
+}
+
+static int64_t deadline_after(unsigned ms)
+{
+    return ms ? rt_mono_ms() + (int64_t)ms : 0;
+}
+
+/* ================================================================ lifecycle */
+
+static bool is_ours(const char *kw)
+{
+    return strcmp(kw, "connect_timeout") == 0 || strcmp(kw, "options") == 0;
+}
+
+/* Build keys/vals from the parsed conninfo plus our settings. */
+static bool build_params(rt_pg_pool *p, const rt_pg_opts *o)
+{
+    char *perr = NULL;
+    p->parsed = PQconninfoParse(o->conninfo, &perr);
+    if (!p->parsed) {
+        /* The message names the syntax problem, not parameter values. */
+        rt_logf(RT_LOG_ERROR, RT_STR_NULL, "pg: bad conninfo: %s",
+                perr ? perr : "out of memory");
+        PQfreemem(perr);
+        return false;
+    }
+
+    const char *user_options = NULL;
+    bool has_app = false;
+    size_t n = 0;
+    for (PQconninfoOption *opt = p->parsed; opt->keyword; opt++) {
+        if (!opt->val)
+            continue;
+        if (strcmp(opt->keyword, "options") == 0)
+            user_options = opt->val;
+        if (strcmp(opt->keyword, "application_name") == 0)
+            has_app = true;
+        n++;
+    }
+
+    unsigned ct = o->connect_timeout_s ? o->connect_timeout_s : DEFAULT_CONNECT_TIMEOUT_S;
+    snprintf(p->connect_timeout, sizeof p->connect_timeout, "%u", ct);
+    size_t olen = 64 + (user_options ? strlen(user_options) : 0);
+    p->options = malloc(olen);
+    p->keys = calloc(n + 4, sizeof *p->keys);
+    p->vals = calloc(n + 4, sizeof *p->vals);
+    if (!p->options || !p->keys || !p->vals)
+        return false;
+    snprintf(p->options, olen, "-c statement_timeout=%u%s%s", o->query_timeout_ms,
+             user_options ? " " : "", user_options ? user_options : "");
+
+    size_t i = 0;
+    for (PQconninfoOption *opt = p->parsed; opt->keyword; opt++) {
+        if (opt->val && !is_ours(opt->keyword)) {
+            p->keys[i] = opt->keyword;
+            p->vals[i++] = opt->val;
+        }
+    }
+    p->keys[i] = "connect_timeout";
+    p->vals[i++] = p->connect_timeout;
+    p->keys[i] = "options";
+    p->vals[i++] = p->options;
+    if (!has_app) {
+        p->keys[i] = "application_name";
+        p->vals[i++] = "capi";
+    }
+    p->keys[i] = NULL;
+    p->vals[i] = NULL;
+    return true;
+}
+
+static void free_params(rt_pg_pool *p)
+{
+    if (p->parsed)
+        PQconninfoFree(p->parsed);
+    free(p->keys);
+    free(p->vals);
+    free(p->options);
+}
+
+rt_pg_pool *rt_pg_pool_new(const rt_pg_opts *opts)
+{
+    if (!opts || !opts->conninfo || opts->size == 0 || (opts->nstmts && !opts->stmts))
+        return NULL;
+    rt_pg_pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->size = opts->size;
+    p->wait_ms = opts->wait_ms;
+    p->query_timeout_ms = opts->query_timeout_ms;
+    p->stmts = opts->stmts;
+    p->nstmts = opts->nstmts;
+
+    bool mu_ok = false, cv_ok = false;
+    pthread_condattr_t ca;
+    bool ca_ok = pthread_condattr_init(&ca) == 0;
+    if (!ca_ok || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0)
+        goto fail;
+    cv_ok = pthread_cond_init(&p->cv, &ca) == 0;
+    mu_ok = pthread_mutex_init(&p->mu, NULL) == 0;
+    if (!cv_ok || !mu_ok)
+        goto fail;
+    if (!build_params(p, opts))
+        goto fail;
+
+    p->conns = calloc(p->size, sizeof *p->conns);
+    p->live = calloc(p->size, sizeof *p->live);
+    p->empty = calloc(p->size, sizeof *p->empty);
+    if (!p->conns || !p->live || !p->empty)
+        goto fail;
+    /* Reverse order so slot 0 is popped first: purely cosmetic. */
+    for (unsigned i = 0; i < p->size; i++) {
+        p->conns[i].pool = p;
+        p->empty[i] = p->size - 1 - i;
+    }
+    p->nempty = p->size;
+    pthread_condattr_destroy(&ca);
+    return p;
+
+fail:
+    if (ca_ok)
+        pthread_condattr_destroy(&ca);
+    if (cv_ok)
+        pthread_cond_destroy(&p->cv);
+    if (mu_ok)
+        pthread_mutex_destroy(&p->mu);
+    free_params(p);
+    free(p->conns);
+    free(p->live);
+    free(p->empty);
+    free(p);
+    return NULL;
+}
+
+/* Every connection must have been released. */
+void rt_pg_pool_free(rt_pg_pool *p)
+{
+    if (!p)
+        return;
+    for (unsigned i = 0; i < p->size; i++)
+        if (p->conns[i].pg)
+            PQfinish(p->conns[i].pg);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    free_params(p);
+    free(p->conns);
+    free(p->live);
+    free(p->empty);
+    free(p);
+}
+
+/* ================================================================ running a query */
+
+static rt_status fail_broken(rt_pg_conn *c, rt_status st)
+{
+    c->broken = true;
+    set_err(c, PQerrorMessage(c->pg));
+    return st;
+}
+
+/* The deadline passed: ask the server to stop the query (the connection
+ * would otherwise keep running it after we drop it), then drop ours. */
+static rt_status timed_out(rt_pg_conn *c, const char *what)
+{
+    PGcancel *cn = PQgetCancel(c->pg);
+    if (cn) {
+        char ebuf[256];
+        if (!PQcancel(cn, ebuf, sizeof ebuf))
+            rt_logf(RT_LOG_DEBUG, RT_STR_NULL, "pg: cancel failed: %s", ebuf);
+        PQfreeCancel(cn);
+    }
+    c->broken = true;
+    snprintf(c->err, sizeof c->err, "%s: deadline of %u ms exceeded", what,
+             c->pool->query_timeout_ms);
+    rt_logf(RT_LOG_WARN, RT_STR_NULL, "pg: %s exceeded its %u ms deadline; cancelled",
+            what, c->pool->query_timeout_ms);
+    return RT_E_TIMEOUT;
+}
+
+/* Map a server error to a status. Connection-class (08) and operator
+ * intervention (57P01..57P05: shutdown, terminated backend) errors mean the
+ * session is gone or going; a statement_timeout (57014) is our deadline,
+ * hit on the server side first, and leaves the connection usable. */
+static rt_status classify(rt_pg_conn *c, const char *state)
+{
+    if (PQstatus(c->pg) != CONNECTION_OK || strncmp(state, "08", 2) == 0 ||
+        strncmp(state, "57P", 3) == 0) {
+        c->broken = true;
+        return RT_E_UNAVAILABLE;
+    }
+    if (strcmp(state, "57014") == 0)
+        return RT_E_TIMEOUT;
+    return RT_E_INTERNAL;
+}
+
+static rt_status server_error(rt_pg_conn *c, PGresult *r, const char *what, char *sqlstate)
+{
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    if (!state)
+        state = "";
+    if (sqlstate)
+        snprintf(sqlstate, 6, "%s", state);
+    set_err(c, msg ? msg : PQresultErrorMessage(r));
+    /* Debug only: the primary message of e.g. a unique violation is an
+     * expected outcome for the caller, not an incident. */
+    rt_logf(RT_LOG_DEBUG, RT_STR_NULL, "pg: %s failed: %s (SQLSTATE %s)", what, c->err, state);
+    return classify(c, state);
+}
+
+/*
+ * After a PQsend*: flush, wait for the socket until `deadline` (0: none),
+ * and collect results until libpq reports the query finished. One statement
+ * yields one result; should more arrive, the last success is kept and the
+ * first error wins. `what` names the query in logs.
+ */
+static rt_status finish(rt_pg_conn *c, int sent, int64_t deadline, const char *what,
+                        PGresult **out, char *sqlstate)
+{
+    PGconn *pg = c->pg;
+    if (!sent)
+        return fail_broken(c, RT_E_UNAVAILABLE);
+
+    PGresult *keep = NULL, *error = NULL;
+    rt_status st = RT_OK;
+    for (;;) {
+        int f = PQflush(pg);
+        if (f < 0) {
+            st = fail_broken(c, RT_E_UNAVAILABLE);
+            goto out;
+        }
+        if (f == 0 && !PQisBusy(pg)) {
+            PGresult *r = PQgetResult(pg);
+            if (!r)
+                break;
+            switch (PQresultStatus(r)) {
+            case PGRES_TUPLES_OK:
+            case PGRES_COMMAND_OK:
+                PQclear(keep);
+                keep = r;
+                break;
+            case PGRES_FATAL_ERROR:
+            case PGRES_NONFATAL_ERROR:
+                if (!error)
+                    error = r;
+                else
+                    PQclear(r);
+                break;
+            default:
+                /* COPY and friends would leave the session in a state no
+                 * other borrower expects: report and drop it. */
+                set_err(c, PQresStatus(PQresultStatus(r)));
+                PQclear(r);
+                c->broken = true;
+                st = RT_E_INTERNAL;
+                goto out;
+            }
+            continue;
+        }
+
+        int timeout = -1;
+        if (deadline) {
+            int64_t left = deadline - rt_mono_ms();
+            if (left <= 0) {
+                st = timed_out(c, what);
+                goto out;
+            }
+            timeout = left > 60000 ? 60000 : (int)left;
+        }
+        struct pollfd pfd = { .fd = PQsocket(pg), .events = POLLIN | (f == 1 ? POLLOUT : 0) };
+        if (pfd.fd < 0) {
+            st = fail_broken(c, RT_E_UNAVAILABLE);
+            goto out;
+        }
+        int rc = poll(&pfd, 1, timeout);
+        if (rc < 0 && errno != EINTR) {
+            st = fail_broken(c, RT_E_UNAVAILABLE);
+            goto out;
+        }
+        if (rc > 0 && (pfd.revents & (POLLIN | POLLERR | POLLHUP | POLLNVAL)) &&
+            !PQconsumeInput(pg)) {
+            st = fail_broken(c, RT_E_UNAVAILABLE);
+            goto out;
+        }
+    }
+
+    if (error) {
+        st = server_error(c, error, what, sqlstate);
+    } else if (!keep) {
+        set_err(c, "no result");
+        st = RT_E_INTERNAL;
+    } else if (PQstatus(pg) != CONNECTION_OK) {
+        st = fail_broken(c, RT_E_UNAVAILABLE);
+    } else {
+        *out = keep;
+        keep = NULL;
+    }
+
+out:
+    PQclear(keep);
+    PQclear(error);
+    return st;
+}
+
+/* ================================================================ connecting */
+
+static void warn_connect(rt_pg_pool *p, const rt_pg_conn *c)
+{
+    int64_t now = rt_mono_ms();
+    int64_t last = atomic_load_explicit(&p->last_warn_ms, memory_order_relaxed);
+    if (now - last < CONNECT_WARN_EVERY_MS && last != 0)
+        return;
+    if (atomic_compare_exchange_strong(&p->last_warn_ms, &last, now))
+        rt_logf(RT_LOG_WARN, RT_STR_NULL, "pg: cannot connect: %s", c->err);
+}
+
+static void drop(rt_pg_conn *c)
+{
+    if (c->pg)
+        PQfinish(c->pg);
+    c->pg = NULL;
+    c->broken = false;
+}
+
+/* Open the slot's connection and prepare every statement on it. Called by
+ * the borrower, without the pool mutex. */
+static rt_status connect_slot(rt_pg_pool *p, rt_pg_conn *c)
+{
+    c->pg = PQconnectdbParams(p->keys, p->vals, 0);
+    if (!c->pg) {
+        set_err(c, "out of memory");
+        warn_connect(p, c);
+        return RT_E_UNAVAILABLE;
+    }
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+        set_err(c, PQerrorMessage(c->pg));
+        warn_connect(p, c);
+        drop(c);
+        return RT_E_UNAVAILABLE;
+    }
+    PQsetNoticeProcessor(c->pg, notice_to_log, NULL);
+    /* Non-blocking so that sending, too, is bounded by the deadline. */
+    if (PQsetnonblocking(c->pg, 1) != 0) {
+        set_err(c, PQerrorMessage(c->pg));
+        drop(c);
+        return RT_E_UNAVAILABLE;
+    }
+    for (size_t i = 0; i < p->nstmts; i++) {
+        const rt_pg_stmt *s = &p->stmts[i];
+        PGresult *r = NULL;
+        int sent = PQsendPrepare(c->pg, s->name, s->sql, s->nparams, NULL);
+        rt_status st = finish(c, sent, deadline_after(p->query_timeout_ms), s->name, &r, NULL);
+        PQclear(r);
+        if (st != RT_OK) {
+            /* Usually a bug in the statement's SQL, so loud. */
+            rt_logf(RT_LOG_ERROR, RT_STR_NULL, "pg: preparing %s failed: %s", s->name, c->err);
+            drop(c);
+            return RT_E_UNAVAILABLE;
+        }
+    }
+    return RT_OK;
+}
+
+/* Cheap liveness check of an idle connection: if the server closed it
+ * (restart, pg_terminate_backend) the socket is readable with an error and
+ * EOF; reading them marks the connection bad. One poll() when all is well. */
+static bool idle_alive(PGconn *pg)
+{
+    for (int i = 0; i < 4; i++) {
+        struct pollfd pfd = { .fd = PQsocket(pg), .events = POLLIN };
+        if (pfd.fd < 0)
+            return false;
+        if (poll(&pfd, 1, 0) <= 0)
+            break;
+        if (!PQconsumeInput(pg))
+            return false;
+    }
+    return PQstatus(pg) == CONNECTION_OK && PQtransactionStatus(pg) == PQTRANS_IDLE;
+}
+
+/* ================================================================ borrowing */
+
+/* Pop a free slot, waiting until wait_ms has passed; NULL when none. */
+static rt_pg_conn *take_slot(rt_pg_pool *p)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += p->wait_ms / 1000;
+    until.tv_nsec += (long)(p->wait_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+
+    rt_pg_conn *c = NULL;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        if (p->nlive) {
+            c = &p->conns[p->live[--p->nlive]];
+            break;
+        }
+        if (p->nempty) {
+            c = &p->conns[p->empty[--p->nempty]];
+            break;
+        }
+        /* Any error (ETIMEDOUT, or EINVAL that would otherwise spin) ends
+         * the wait; a spurious wakeup (0) just rechecks. */
+        if (pthread_cond_timedwait(&p->cv, &p->mu, &until) != 0 && !p->nlive && !p->nempty)
+            break;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return c;
+}
+
+static void put_slot(rt_pg_pool *p, rt_pg_conn *c)
+{
+    unsigned idx = (unsigned)(c - p->conns);
+    pthread_mutex_lock(&p->mu);
+    if (c->pg)
+        p->live[p->nlive++] = idx;
+    else
+        p->empty[p->nempty++] = idx;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+rt_pg_conn *rt_pg_acquire(rt_pg_pool *p, rt_status *st)
+{
+    rt_status dummy;
+    if (!st)
+        st = &dummy;
+    *st = RT_E_UNAVAILABLE;
+    if (!p)
+        return NULL;
+    rt_pg_conn *c = take_slot(p);
+    if (!c)
+        return NULL;
+    c->err[0] = '\0';
+    if (c->pg && !idle_alive(c->pg))
+        drop(c);
+    if (!c->pg && connect_slot(p, c) != RT_OK) {
+        put_slot(p, c);
+        return NULL;
+    }
+    *st = RT_OK;
+    return c;
+}
+
+void rt_pg_release(rt_pg_pool *p, rt_pg_conn *c)
+{
+    if (!p || !c)
+        return;
+    /* A connection left inside a transaction (or mid-query) carries state
+     * the next borrower did not ask for: drop it rather than guess. */
+    if (c->pg && !c->broken && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+        c->broken = true;
+    if (c->broken)
+        drop(c);
+    put_slot(p, c);
+}
+
+/* ================================================================ API */
+
+rt_status rt_pg_exec(rt_pg_conn *c, size_t stmt, int nparams,
+                     const char *const *values, const int *lengths,
+                     const int *formats, int result_format,
+                     PGresult **out, char sqlstate[6])
+{
+    if (out)
+        *out = NULL;
+    if (sqlstate)
+        sqlstate[0] = '\0';
+    if (!c || !out)
+        return RT_E_INTERNAL;
+    rt_pg_pool *p = c->pool;
+    c->err[0] = '\0';
+    if (stmt >= p->nstmts || nparams != p->stmts[stmt].nparams) {
+        snprintf(c->err, sizeof c->err, "bad statement %zu or parameter count %d", stmt, nparams);
+        rt_logf(RT_LOG_ERROR, RT_STR_NULL, "pg: %s", c->err);
+        return RT_E_INTERNAL;
+    }
+    if (c->broken || !c->pg || PQstatus(c->pg) != CONNECTION_OK) {
+        c->broken = true;
+        if (!c->err[0])
+            set_err(c, c->pg ? PQerrorMessage(c->pg) : "not connected");
+        return RT_E_UNAVAILABLE;
+    }
+    const rt_pg_stmt *s = &p->stmts[stmt];
+    int64_t deadline = deadline_after(p->query_timeout_ms);
+    int sent = PQsendQueryPrepared(c->pg, s->name, nparams, values, lengths, formats,
+                                   result_format);
+    return finish(c, sent, deadline, s->name, out, sqlstate);
+}
+
+rt_status rt_pg_ping(rt_pg_pool *p)
+{
+    rt_status st;
+    rt_pg_conn *c = rt_pg_acquire(p, &st);
+    if (!c)
+        return st;
+    PGresult *r = NULL;
+    /* Constant SQL text: the one non-prepared query, and it carries no data. */
+    int sent = PQsendQuery(c->pg, "SELECT 1");
+    st = finish(c, sent, deadline_after(p->query_timeout_ms), "ping", &r, NULL);
+    PQclear(r);
+    rt_pg_release(p, c);
+    return st;
+}
+
+const char *rt_pg_error(const rt_pg_conn *c)
+{
+    if (!c)
+        return "";
+    if (c->err[0])
+        return c->err;
+    return c->pg ? PQerrorMessage(c->pg) : "";
+}

@@ -1,0 +1,290 @@
+/*
+ * validate.c - string format and length checks called by generated
+ * validators: code point counts, UTF-8, byte sets, email, uuid, RFC 3339
+ * dates, and strict integer parsing for parameters.
+ *
+ * Invariants: pure functions of their input view; no allocation, no locale,
+ * never read past s.len (views are not NUL-terminated). A NULL ptr with
+ * len 0 is an empty string.
+ */
+#include "validate.h"
+
+#include <string.h>
+
+static inline bool is_digit(unsigned char c)
+{
+    return (unsigned)(c - '0') < 10u;
+}
+
+static inline bool is_alpha(unsigned char c)
+{
+    return (unsigned)((c | 0x20) - 'a') < 26u;
+}
+
+static inline bool is_hex(unsigned char c)
+{
+    return is_digit(c) || (unsigned)((c | 0x20) - 'a') < 6u;
+}
+
+/* ================================================================ UTF-8 */
+
+/* Code points = bytes that are not continuation bytes (10xxxxxx). A plain
+ * loop: compilers vectorise it. */
+size_t rt_utf8_count(rt_str s)
+{
+    const unsigned char *p = (const unsigned char *)s.ptr;
+    size_t n = 0;
+    for (size_t i = 0; i < s.len; i++)
+        n += (p[i] & 0xC0) != 0x80;
+    return n;
+}
+
+bool rt_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        /* ASCII runs eight bytes at a time. */
+        if (len - i >= 8) {
+            uint64_t v;
+            memcpy(&v, p + i, 8);
+            if (!(v & 0x8080808080808080ull)) {
+                i += 8;
+                continue;
+            }
+        }
+        unsigned c = p[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        unsigned lo = 0x80, hi = 0xBF;
+        size_t n;
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 3;
+            if (c == 0xE0)
+                lo = 0xA0; /* overlong */
+            else if (c == 0xED)
+                hi = 0x9F; /* surrogates */
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 4;
+            if (c == 0xF0)
+                lo = 0x90; /* overlong */
+            else if (c == 0xF4)
+                hi = 0x8F; /* > U+10FFFF */
+        } else {
+            return false;
+        }
+        if (len - i < n || p[i + 1] < lo || p[i + 1] > hi)
+            return false;
+        for (size_t k = 2; k < n; k++)
+            if ((p[i + k] & 0xC0) != 0x80)
+                return false;
+        i += n;
+    }
+    return true;
+}
+
+/* ================================================================ byte classes */
+
+bool rt_all_in_set(rt_str s, const rt_byteset *set)
+{
+    for (size_t i = 0; i < s.len; i++)
+        if (!rt_byteset_has(set, (unsigned char)s.ptr[i]))
+            return false;
+    return true;
+}
+
+bool rt_is_alphanum(rt_str s)
+{
+    if (s.len == 0)
+        return false;
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.ptr[i];
+        if (!is_alpha(c) && !is_digit(c))
+            return false;
+    }
+    return true;
+}
+
+/* ================================================================ email */
+
+/* RFC 5322 atext: letters, digits and !#$%&'*+-/=?^_`{|}~ . */
+static bool is_atext(unsigned char c)
+{
+    if (is_alpha(c) || is_digit(c))
+        return true;
+    return c && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
+}
+
+static bool email_local(const unsigned char *p, size_t n)
+{
+    if (n == 0 || n > 64 || p[0] == '.' || p[n - 1] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '.') {
+            if (p[i - 1] == '.')
+                return false;
+        } else if (!is_atext(p[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* LDH labels, at least two; a TLD of digits only is refused so that a dotted
+ * IPv4 address without brackets does not pass as a domain. */
+static bool email_domain(const unsigned char *p, size_t n)
+{
+    size_t labels = 0, i = 0;
+    bool tld_digits = true;
+    while (i <= n) {
+        size_t start = i;
+        tld_digits = true;
+        while (i < n && p[i] != '.') {
+            unsigned char c = p[i];
+            if (!is_alpha(c) && !is_digit(c) && c != '-')
+                return false;
+            if (!is_digit(c))
+                tld_digits = false;
+            i++;
+        }
+        size_t ln = i - start;
+        if (ln == 0 || ln > 63 || p[start] == '-' || p[i - 1] == '-')
+            return false;
+        labels++;
+        i++; /* past '.' (or past the end, ending the loop) */
+    }
+    return labels >= 2 && !tld_digits;
+}
+
+bool rt_is_email(rt_str s)
+{
+    if (s.len == 0 || s.len > 254)
+        return false;
+    const unsigned char *p = (const unsigned char *)s.ptr;
+    const unsigned char *at = memchr(p, '@', s.len);
+    if (!at)
+        return false;
+    size_t ln = (size_t)(at - p);
+    /* A second '@' fails the domain's LDH check. */
+    return email_local(p, ln) && email_domain(at + 1, s.len - ln - 1);
+}
+
+/* ================================================================ uuid */
+
+bool rt_is_uuid(rt_str s)
+{
+    if (s.len != 36)
+        return false;
+    for (size_t i = 0; i < 36; i++) {
+        unsigned char c = (unsigned char)s.ptr[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-')
+                return false;
+        } else if (!is_hex(c)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ================================================================ dates */
+
+static int num2(const char *p)
+{
+    if (!is_digit((unsigned char)p[0]) || !is_digit((unsigned char)p[1]))
+        return -1;
+    return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
+/* "YYYY-MM-DD" at p (10 bytes available), a real proleptic Gregorian date. */
+static bool full_date(const char *p)
+{
+    static const unsigned char dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    int hi = num2(p), lo = num2(p + 2), m = num2(p + 5), d = num2(p + 8);
+    if (hi < 0 || lo < 0 || p[4] != '-' || p[7] != '-' || m < 1 || m > 12 || d < 1)
+        return false;
+    int y = hi * 100 + lo;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    int max = (m == 2 && leap) ? 29 : dim[m - 1];
+    return d <= max;
+}
+
+bool rt_is_date(rt_str s)
+{
+    return s.len == 10 && full_date(s.ptr);
+}
+
+/* RFC 3339 section 5.6: full-date "T" partial-time time-offset. 't' and 'z'
+ * are allowed (the RFC's note on case); seconds may be 60 (leap second). The
+ * fraction may have any number of digits, unlike rt_time_parse. */
+bool rt_is_date_time(rt_str s)
+{
+    const char *p = s.ptr;
+    size_t n = s.len;
+    if (n < 20 || !full_date(p) || (p[10] != 'T' && p[10] != 't'))
+        return false;
+    int hh = num2(p + 11), mm = num2(p + 14), ss = num2(p + 17);
+    if (p[13] != ':' || p[16] != ':' || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
+        return false;
+    size_t i = 19;
+    if (p[i] == '.') {
+        size_t d0 = ++i;
+        while (i < n && is_digit((unsigned char)p[i]))
+            i++;
+        if (i == d0)
+            return false;
+    }
+    if (i >= n)
+        return false;
+    if (p[i] == 'Z' || p[i] == 'z')
+        return i + 1 == n;
+    if (p[i] != '+' && p[i] != '-')
+        return false;
+    if (n - i != 6 || p[i + 3] != ':')
+        return false;
+    int oh = num2(p + i + 1), om = num2(p + i + 4);
+    return oh >= 0 && oh <= 23 && om >= 0 && om <= 59;
+}
+
+/* ================================================================ integers */
+
+/* The whole string is checked before an overflow is reported, so "9...9x"
+ * is "not an integer" rather than "out of range". "-0" is accepted as 0, as
+ * JSON's grammar does. */
+int rt_parse_i64(rt_str s, int64_t *out)
+{
+    const unsigned char *p = (const unsigned char *)s.ptr;
+    size_t n = s.len, i = 0;
+    bool neg = false;
+    if (n && p[0] == '-') {
+        neg = true;
+        i = 1;
+    }
+    if (i >= n)
+        return -1;
+    if (p[i] == '0' && n - i > 1)
+        return -1;
+    uint64_t lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    uint64_t acc = 0;
+    bool over = false;
+    for (; i < n; i++) {
+        if (!is_digit(p[i]))
+            return -1;
+        unsigned d = p[i] - '0';
+        if (over || acc > (lim - d) / 10)
+            over = true;
+        else
+            acc = acc * 10 + d;
+    }
+    if (over)
+        return -2;
+    if (neg)
+        *out = acc == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)acc;
+    else
+        *out = (int64_t)acc;
+    return 0;
+}
