@@ -56,7 +56,8 @@ class Namespace:
 
     claim(base, companions) returns the first of base, base_2, base_3, ...
     for which the name and every companion (a format string applied to the
-    candidate, e.g. "{}_decode" or "has_{}") are free, and takes them all.
+    candidate, e.g. "{}_decode" or "has_{}", or a function of it) are free,
+    and takes them all.
     """
 
     def __init__(self, reserved=()):
@@ -66,7 +67,7 @@ class Namespace:
         n = 1
         while True:
             cand = base if n == 1 else "%s_%d" % (base, n)
-            names = [cand] + [c.format(cand) for c in companions]
+            names = [cand] + [c(cand) if callable(c) else c.format(cand) for c in companions]
             if not any(x in self.taken for x in names) and len(set(names)) == len(names):
                 self.taken.update(names)
                 return cand

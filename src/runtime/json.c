@@ -441,7 +441,6 @@ int rt_json_i64(rt_json_dec *d, int64_t *out)
         return wrong_type(d);
     const unsigned char *b = (const unsigned char *)d->buf;
     size_t p = d->pos;
-    /* Fast path: plain integer digits, fully checked. */
     bool neg = b[p] == '-';
     p += neg;
     size_t end;

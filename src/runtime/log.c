@@ -50,7 +50,7 @@ typedef struct tlog {
     bool batching; /* set by the first rt_log_flush() on this thread */
     bool registered;
     int64_t ts_sec;  /* second that ts_text was formatted for; -1 none */
-    char ts_text[20]; /* "YYYY-MM-DDTHH:MM:SS" */
+    char ts_text[19]; /* "YYYY-MM-DDTHH:MM:SS", not NUL-terminated */
 } tlog;
 
 static _Thread_local tlog t_log = { .ts_sec = -1 };
@@ -255,6 +255,15 @@ static void put_esc(cur *c, const char *str, size_t n)
     PUT_LIT(c, "\"");
 }
 
+/* v as exactly `width` decimal digits (zero-padded; v >= 0). */
+static void put_digits(char *out, int v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        out[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
 /* "time":"...","level":"..." - the head every line shares. */
 static void put_head(cur *c, tlog *t, rt_log_level level)
 {
@@ -264,17 +273,21 @@ static void put_head(cur *c, tlog *t, rt_log_level level)
         struct tm tm;
         time_t sec = ts.tv_sec;
         gmtime_r(&sec, &tm);
-        snprintf(t->ts_text, sizeof t->ts_text, "%04d-%02d-%02dT%02d:%02d:%02d",
-                 (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                 tm.tm_min, tm.tm_sec);
+        put_digits(t->ts_text, (tm.tm_year + 1900) % 10000, 4);
+        t->ts_text[4] = '-';
+        put_digits(t->ts_text + 5, tm.tm_mon + 1, 2);
+        t->ts_text[7] = '-';
+        put_digits(t->ts_text + 8, tm.tm_mday, 2);
+        t->ts_text[10] = 'T';
+        put_digits(t->ts_text + 11, tm.tm_hour, 2);
+        t->ts_text[13] = ':';
+        put_digits(t->ts_text + 14, tm.tm_min, 2);
+        t->ts_text[16] = ':';
+        put_digits(t->ts_text + 17, tm.tm_sec, 2);
         t->ts_sec = (int64_t)ts.tv_sec;
     }
     char frac[8] = { '.', 0, 0, 0, 0, 0, 0, 'Z' };
-    long us = ts.tv_nsec / 1000;
-    for (int i = 6; i >= 1; i--) {
-        frac[i] = (char)('0' + us % 10);
-        us /= 10;
-    }
+    put_digits(frac + 1, (int)(ts.tv_nsec / 1000), 6);
     PUT_LIT(c, "{\"time\":\"");
     put(c, t->ts_text, 19);
     put(c, frac, sizeof frac);

@@ -46,6 +46,7 @@ struct rt_pg_conn {
     rt_pg_pool *pool;
     PGconn *pg;            /* NULL: slot not connected */
     bool broken;           /* borrower only: drop on release */
+    bool doomed;           /* the server sent FATAL while we were idle */
     char err[ERR_MAX];     /* last failure, for rt_pg_error */
 };
 
@@ -80,11 +81,17 @@ static void set_err(rt_pg_conn *c, const char *msg)
         c->err[--n] = '\0';
 }
 
-/* Server notices would go to stderr by default, breaking one-JSON-per-line. */
-static void notice_to_log(void *arg, const char *message)
+/* Server notices would go to stderr by default, breaking one-JSON-per-line.
+ * libpq also routes an error that arrives while the connection is idle here;
+ * a FATAL one is the server explaining why it is about to hang up
+ * (pg_terminate_backend, shutdown), so the slot is marked doomed. */
+static void notice_to_log(void *arg, const PGresult *r)
 {
-    (void)arg;
-    rt_logf(RT_LOG_DEBUG, RT_STR_NULL, "pg notice: %s", message);
+    rt_pg_conn *c = arg;
+    const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (sev && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0))
+        c->doomed = true;
+    rt_logf(RT_LOG_DEBUG, RT_STR_NULL, "pg notice: %s", PQresultErrorMessage(r));
 }
 
 static int64_t deadline_after(unsigned ms)
@@ -105,9 +112,10 @@ static bool build_params(rt_pg_pool *p, const rt_pg_opts *o)
     char *perr = NULL;
     p->parsed = PQconninfoParse(o->conninfo, &perr);
     if (!p->parsed) {
-        /* The message names the syntax problem, not parameter values. */
-        rt_logf(RT_LOG_ERROR, RT_STR_NULL, "pg: bad conninfo: %s",
-                perr ? perr : "out of memory");
+        /* libpq's message quotes the whole string, password included. */
+        rt_logf(RT_LOG_ERROR, RT_STR_NULL, "pg: the database conninfo does not parse%s",
+                perr ? " (details withheld: the text may contain a password)"
+                     : ": out of memory");
         PQfreemem(perr);
         return false;
     }
@@ -245,17 +253,58 @@ static rt_status fail_broken(rt_pg_conn *c, rt_status st)
     return st;
 }
 
-/* The deadline passed: ask the server to stop the query (the connection
- * would otherwise keep running it after we drop it), then drop ours. */
+/*
+ * Cancelling. Dropping our socket does not stop the server's work (it only
+ * notices at its next write), so a timed-out query is cancelled. But
+ * PQcancel (libpq 15) connects and waits for the server with no timeout: on
+ * an unreachable server it would hold the request thread for minutes. So it
+ * runs on a detached thread, at most MAX_CANCELS at once process-wide; past
+ * that the cancel is skipped and the server-side statement_timeout, set to
+ * the same deadline, stops the query anyway.
+ */
+#define MAX_CANCELS 8
+static atomic_int cancels_in_flight;
+
+static void *cancel_main(void *arg)
+{
+    PGcancel *cn = arg;
+    char ebuf[256];
+    if (!PQcancel(cn, ebuf, sizeof ebuf))
+        rt_logf(RT_LOG_DEBUG, RT_STR_NULL, "pg: cancel failed: %s", ebuf);
+    PQfreeCancel(cn);
+    atomic_fetch_sub(&cancels_in_flight, 1);
+    return NULL;
+}
+
+static void cancel_async(PGconn *pg)
+{
+    if (atomic_fetch_add(&cancels_in_flight, 1) >= MAX_CANCELS)
+        goto skip;
+    PGcancel *cn = PQgetCancel(pg);
+    if (!cn)
+        goto skip;
+    pthread_attr_t a;
+    pthread_t th;
+    bool started = false;
+    if (pthread_attr_init(&a) == 0) {
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&a, 64 * 1024);
+        started = pthread_create(&th, &a, cancel_main, cn) == 0;
+        pthread_attr_destroy(&a);
+    }
+    if (started)
+        return;
+    PQfreeCancel(cn);
+skip:
+    atomic_fetch_sub(&cancels_in_flight, 1);
+    rt_logf(RT_LOG_DEBUG, RT_STR_NULL, "pg: cancel skipped; statement_timeout will stop it");
+}
+
+/* The deadline passed: cancel the query and drop the connection (its
+ * protocol state is mid-query, so it cannot be handed out again). */
 static rt_status timed_out(rt_pg_conn *c, const char *what)
 {
-    PGcancel *cn = PQgetCancel(c->pg);
-    if (cn) {
-        char ebuf[256];
-        if (!PQcancel(cn, ebuf, sizeof ebuf))
-            rt_logf(RT_LOG_DEBUG, RT_STR_NULL, "pg: cancel failed: %s", ebuf);
-        PQfreeCancel(cn);
-    }
+    cancel_async(c->pg);
     c->broken = true;
     snprintf(c->err, sizeof c->err, "%s: deadline of %u ms exceeded", what,
              c->pool->query_timeout_ms);
@@ -407,6 +456,7 @@ static void drop(rt_pg_conn *c)
         PQfinish(c->pg);
     c->pg = NULL;
     c->broken = false;
+    c->doomed = false;
 }
 
 /* Open the slot's connection and prepare every statement on it. Called by
@@ -425,7 +475,7 @@ static rt_status connect_slot(rt_pg_pool *p, rt_pg_conn *c)
         drop(c);
         return RT_E_UNAVAILABLE;
     }
-    PQsetNoticeProcessor(c->pg, notice_to_log, NULL);
+    PQsetNoticeReceiver(c->pg, notice_to_log, c);
     /* Non-blocking so that sending, too, is bounded by the deadline. */
     if (PQsetnonblocking(c->pg, 1) != 0) {
         set_err(c, PQerrorMessage(c->pg));
@@ -449,11 +499,14 @@ static rt_status connect_slot(rt_pg_pool *p, rt_pg_conn *c)
 }
 
 /* Cheap liveness check of an idle connection: if the server closed it
- * (restart, pg_terminate_backend) the socket is readable with an error and
- * EOF; reading them marks the connection bad. One poll() when all is well. */
-static bool idle_alive(PGconn *pg)
+ * (restart, pg_terminate_backend) the socket holds a FATAL error and then
+ * EOF. Reading and parsing them (PQisBusy parses) marks the slot doomed or
+ * the connection bad, so the borrower gets a fresh one instead of a failed
+ * query. Costs one poll() when nothing arrived, the usual case. */
+static bool idle_alive(rt_pg_conn *c)
 {
-    for (int i = 0; i < 4; i++) {
+    PGconn *pg = c->pg;
+    for (int i = 0; i < 4 && !c->doomed; i++) {
         struct pollfd pfd = { .fd = PQsocket(pg), .events = POLLIN };
         if (pfd.fd < 0)
             return false;
@@ -461,8 +514,10 @@ static bool idle_alive(PGconn *pg)
             break;
         if (!PQconsumeInput(pg))
             return false;
+        (void)PQisBusy(pg);
     }
-    return PQstatus(pg) == CONNECTION_OK && PQtransactionStatus(pg) == PQTRANS_IDLE;
+    return !c->doomed && PQstatus(pg) == CONNECTION_OK &&
+           PQtransactionStatus(pg) == PQTRANS_IDLE;
 }
 
 /* ================================================================ borrowing */
@@ -523,7 +578,7 @@ rt_pg_conn *rt_pg_acquire(rt_pg_pool *p, rt_status *st)
     if (!c)
         return NULL;
     c->err[0] = '\0';
-    if (c->pg && !idle_alive(c->pg))
+    if (c->pg && !idle_alive(c))
         drop(c);
     if (!c->pg && connect_slot(p, c) != RT_OK) {
         put_slot(p, c);

@@ -1,0 +1,918 @@
+"""Spec -> IR: types, fields, constraints, operations, parameters, responses.
+
+Order of work, which is also the order names are claimed in (so names are
+stable for a given spec):
+  1. every components/schemas entry that gets its own C type (objects and
+     string enums), in document order;
+  2. those types built in document order, inline nested types named after
+     their parent and property as they are met;
+  3. operations in document order (paths, then methods as written).
+Anything we cannot generate correct code for raises SpecError with the
+pointer of the construct.
+"""
+
+import json
+import math
+
+import ir
+from clit import byte_len, c_string, chunk_lines, comment
+from naming import Namespace, member, snake, upper
+from patterns import PatternError, compile_pattern
+from spec_loader import SpecError, ptr_join
+
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+
+# Keywords that change what a schema accepts and that we do not implement.
+UNSUPPORTED = [
+    "oneOf", "anyOf", "not", "if", "then", "else", "dependentRequired",
+    "dependentSchemas", "dependencies", "prefixItems", "contains", "minContains",
+    "maxContains", "const", "patternProperties", "propertyNames",
+    "unevaluatedProperties", "unevaluatedItems", "discriminator", "$dynamicRef",
+    "$recursiveRef",
+]
+# Keywords that may sit beside a $ref (3.1) without changing validation.
+ANNOTATIONS = {
+    "description", "summary", "title", "example", "examples", "deprecated",
+    "readOnly", "writeOnly", "default", "$comment", "externalDocs", "xml",
+}
+# String formats we check; every other format is an annotation (OpenAPI lets
+# tools ignore formats they do not know) and is documented as not checked.
+FORMATS = {
+    "email": ("rt_is_email", "must be a valid email address"),
+    "uuid": ("rt_is_uuid", "must be a valid UUID"),
+    "date": ("rt_is_date", "must be an RFC 3339 date (YYYY-MM-DD)"),
+}
+INT_RANGE = {32: (-2**31, 2**31 - 1), 64: (-2**63, 2**63 - 1)}
+TYPE_REASON = {
+    "string": "must be a string", "datetime": "must be a string",
+    "enum": "must be a string", "int": "must be an integer",
+    "number": "must be a number", "bool": "must be a boolean",
+    "object": "must be an object", "array": "must be an array",
+}
+# Names the generated files define themselves.
+RESERVED = [
+    "api_dispatch", "api_route", "api_route_match", "api_op", "api_op_names",
+    "api_spec_yaml", "api_spec_yaml_len", "api_spec_json", "api_spec_json_len",
+    "API_DECODE_ENOMEM", "API_OP_COUNT", "API_OP_SPEC_YAML", "API_OP_SPEC_JSON",
+    "API_ROUTE_MAX_PARAMS", "API_GEN_H",
+]
+
+
+def plural(n, word, words=None):
+    return "%d %s" % (n, word if n == 1 else (words or word + "s"))
+
+
+def num_text(v):
+    """A bound as the spec wrote it, for reasons: 1, 1.5, 1e+20."""
+    if isinstance(v, int):
+        return str(v)
+    return repr(v)
+
+
+def int_lit(v):
+    if v == -2**63:
+        return "INT64_MIN"
+    if -2**31 <= v < 2**31:
+        return str(v)
+    return "INT64_C(%d)" % v
+
+
+def dbl_lit(v):
+    r = repr(float(v))
+    return r if any(c in r for c in ".en") else r + ".0"
+
+
+def is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def is_json_media(media):
+    m = media.split(";")[0].strip().lower()
+    return m == "application/json" or (m.startswith("application/") and m.endswith("+json"))
+
+
+class Builder:
+    def __init__(self, spec, spec_name):
+        self.spec = spec
+        self.spec_name = spec_name
+        self.ns = Namespace(RESERVED)
+        self.type_names = {}   # pointer -> claimed name, for component types
+        self.types = {}        # pointer -> ObjType | EnumType, built
+        self.objects = []      # creation order
+        self.enums = []
+        self.patterns = {}     # source -> ir.Pattern
+
+    # ------------------------------------------------------------ schemas
+
+    def check_schema_keywords(self, s, ptr):
+        for kw in UNSUPPORTED:
+            if kw in s:
+                raise SpecError(ptr_join(ptr, kw), "unsupported schema keyword '%s'" % kw)
+        if s.get("uniqueItems") is True:
+            raise SpecError(ptr_join(ptr, "uniqueItems"), "uniqueItems is not supported yet")
+        if "$ref" in s and self.spec.v31:
+            extra = sorted(k for k in s if k != "$ref" and k not in ANNOTATIONS
+                           and not k.startswith("x-"))
+            if extra:
+                raise SpecError(ptr_join(ptr, extra[0]),
+                                "keyword '%s' beside $ref is not supported" % extra[0])
+
+    def schema_type(self, s, ptr):
+        """(type, nullable) of a resolved schema, with the 3.0/3.1 rules."""
+        if not isinstance(s, dict):
+            raise SpecError(ptr, "a schema must be a mapping (boolean schemas are not supported)")
+        t = s.get("type")
+        nullable = False
+        if self.spec.v31:
+            if "nullable" in s:
+                raise SpecError(ptr_join(ptr, "nullable"),
+                                "'nullable' is OpenAPI 3.0; in 3.1 write type: [T, 'null']")
+            if isinstance(t, list):
+                rest = [x for x in t if x != "null"]
+                nullable = len(rest) != len(t)
+                if len(rest) != 1:
+                    raise SpecError(ptr_join(ptr, "type"),
+                                    "a type list must hold exactly one type besides 'null'")
+                t = rest[0]
+        else:
+            if isinstance(t, list):
+                raise SpecError(ptr_join(ptr, "type"),
+                                "type lists are OpenAPI 3.1; in 3.0 write nullable: true")
+            nv = s.get("nullable", False)
+            if not isinstance(nv, bool):
+                raise SpecError(ptr_join(ptr, "nullable"), "nullable must be a boolean")
+            nullable = nv
+        enum = s.get("enum")
+        if isinstance(enum, list) and None in enum:
+            nullable = True
+        if t is None:
+            if "properties" in s:
+                t = "object"
+            elif "items" in s:
+                t = "array"
+            elif isinstance(enum, list) and enum and all(
+                    isinstance(x, str) for x in enum if x is not None):
+                t = "string"
+            else:
+                raise SpecError(ptr, "schema without a type (free-form values are not supported)")
+        if t == "null":
+            raise SpecError(ptr_join(ptr, "type"), "a schema that only allows null is not supported")
+        if t not in ("object", "array", "string", "integer", "number", "boolean"):
+            raise SpecError(ptr_join(ptr, "type"), "unknown type %r" % (t,))
+        return t, nullable
+
+    def unwrap(self, node, ptr):
+        """Follow $refs and single-schema allOf wrappers.
+
+        Returns (schema, pointer, nullable, read_only, write_only); the flags
+        collect what the wrappers on the way say."""
+        nullable = ro = wo = False
+        seen = set()
+        while True:
+            if not isinstance(node, dict):
+                break
+            if ptr in seen:
+                raise SpecError(ptr, "schema cycle through allOf/$ref")
+            seen.add(ptr)
+            ro = ro or node.get("readOnly") is True
+            wo = wo or node.get("writeOnly") is True
+            if "$ref" in node:
+                self.check_schema_keywords(node, ptr)
+                node, ptr = self.spec.resolve(node, ptr)
+                continue
+            if "allOf" in node:
+                all_of = node["allOf"]
+                extra = set(node) - ANNOTATIONS - {"allOf", "nullable", "type"}
+                extra = {k for k in extra if not k.startswith("x-")}
+                if not isinstance(all_of, list) or len(all_of) != 1 or extra:
+                    raise SpecError(ptr_join(ptr, "allOf"),
+                                    "allOf is supported only as a wrapper around one schema")
+                if node.get("nullable") is True and not self.spec.v31:
+                    nullable = True
+                node, ptr = all_of[0], ptr_join(ptr, "allOf", "0")
+                continue
+            break
+        return node, ptr, nullable, ro, wo
+
+    def classify(self, node, ptr):
+        """Does this component schema get its own C type? 'object', 'enum' or None."""
+        s, sptr, _, _, _ = self.unwrap(node, ptr)
+        if sptr != ptr:
+            return None  # an alias of another schema: it shares that type
+        t, _ = self.schema_type(s, sptr)
+        if t == "object":
+            return "object"
+        if t == "string" and "enum" in s and s.get("format") != "date-time":
+            return "enum"
+        return None
+
+    def named_type(self, ptr):
+        if ptr in self.types:
+            return self.types[ptr]
+        s = self.spec.get(ptr)
+        label = ptr.rsplit("/", 1)[1].replace("~1", "/").replace("~0", "~")
+        if self.classify(s, ptr) == "object":
+            return self.build_object(s, ptr, self.type_names[ptr], label)
+        return self.build_enum(s, ptr, self.type_names[ptr], label)
+
+    def shape_of(self, node, ptr, base, label):
+        """The Shape of a schema used as a field, element or parameter.
+
+        base: snake name for an inline object/enum defined here.
+        Returns (shape, nullable, read_only, write_only)."""
+        s, ptr, nullable, ro, wo = self.unwrap(node, ptr)
+        t, nl = self.schema_type(s, ptr)
+        nullable = nullable or nl
+        self.check_schema_keywords(s, ptr)
+        if ptr in self.type_names:
+            ty = self.named_type(ptr)
+            if isinstance(ty, ir.ObjType):
+                shape = ir.Shape("object", ty.name, ptr, obj=ty)
+            else:
+                shape = ir.Shape("enum", ty.name, ptr, enum=ty)
+        elif t == "object":
+            name = self.ns.claim("api_" + base, ["{}_decode", "{}_validate", "{}_encode"])
+            ty = self.build_object(s, ptr, name, label)
+            shape = ir.Shape("object", name, ptr, obj=ty)
+        elif t == "array":
+            shape = self.array_shape(s, ptr, base, label)
+        elif t == "string":
+            shape = self.string_shape(s, ptr, base, label)
+        elif t == "integer":
+            fmt = s.get("format")
+            if fmt in (None, "int64"):
+                bits = 64
+            elif fmt == "int32":
+                bits = 32
+            else:
+                raise SpecError(ptr_join(ptr, "format"),
+                                "integer format %r is not supported (int32, int64)" % (fmt,))
+            shape = ir.Shape("int", "int%d_t" % bits, ptr, bits=bits,
+                             checks=self.number_checks(s, ptr, bits))
+        elif t == "number":
+            shape = ir.Shape("number", "double", ptr, checks=self.number_checks(s, ptr, None))
+        else:
+            if "enum" in s:
+                raise SpecError(ptr_join(ptr, "enum"), "boolean enums are not supported")
+            shape = ir.Shape("bool", "bool", ptr)
+        shape.type_reason = TYPE_REASON[shape.kind]
+        return shape, nullable, ro, wo
+
+    def array_shape(self, s, ptr, base, label):
+        if "items" not in s:
+            raise SpecError(ptr, "an array schema needs 'items'")
+        iptr = ptr_join(ptr, "items")
+        items, nullable, _, _ = self.shape_of(s["items"], iptr, base, label + "[]")
+        if items.kind == "array":
+            raise SpecError(iptr, "arrays of arrays are not supported")
+        if nullable:
+            raise SpecError(iptr, "nullable array elements are not supported")
+        checks = []
+        lo, hi = self.count_bounds(s, ptr, "minItems", "maxItems")
+        if lo or hi is not None:
+            checks.append(ir.Check("items", lo=lo or None, hi=hi,
+                                   reason_lo="must have at least " + plural(lo or 0, "item"),
+                                   reason_hi="must have at most " + plural(hi or 0, "item")))
+        return ir.Shape("array", items.c_type, ptr, items=items, checks=checks)
+
+    def count_bounds(self, s, ptr, kmin, kmax):
+        out = []
+        for k in (kmin, kmax):
+            v = s.get(k)
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
+                raise SpecError(ptr_join(ptr, k), "%s must be a non-negative integer" % k)
+            out.append(v)
+        lo, hi = out
+        if lo is not None and hi is not None and hi < lo:
+            raise SpecError(ptr_join(ptr, kmax), "%s is below %s" % (kmax, kmin))
+        return lo, hi
+
+    def string_shape(self, s, ptr, base, label):
+        fmt = s.get("format")
+        if fmt == "date-time":
+            for k in ("minLength", "maxLength", "pattern", "enum"):
+                if k in s:
+                    raise SpecError(ptr_join(ptr, k), "%s on a date-time is not supported" % k)
+            return ir.Shape("datetime", "int64_t", ptr)
+        if "enum" in s:
+            name = self.ns.claim("api_" + base, ["{}_names", "{}_parse", "{}_encode"])
+            ty = self.build_enum(s, ptr, name, label)
+            return ir.Shape("enum", name, ptr, enum=ty)
+        checks = []
+        lo, hi = self.count_bounds(s, ptr, "minLength", "maxLength")
+        if lo == 0:
+            lo = None
+        if lo is not None or hi is not None:
+            chk = ir.Check("length", lo=lo, hi=hi)
+            if lo is not None:
+                chk.reason_lo = "must be at least " + plural(lo, "character")
+            if hi is not None:
+                chk.reason_hi = "must be at most " + plural(hi, "character")
+            if lo is not None and lo == hi:
+                chk.reason_eq = "must be exactly " + plural(lo, "character")
+            checks.append(chk)
+        if "pattern" in s:
+            checks.append(ir.Check("pattern", pattern=self.pattern(s["pattern"],
+                                                                   ptr_join(ptr, "pattern"))))
+        if fmt in FORMATS:
+            func, reason = FORMATS[fmt]
+            checks.append(ir.Check("format", func=func, reason=reason))
+        return ir.Shape("string", "rt_str", ptr, checks=checks)
+
+    def pattern(self, source, ptr):
+        if not isinstance(source, str):
+            raise SpecError(ptr, "pattern must be a string")
+        if source in self.patterns:
+            return self.patterns[source]
+        try:
+            bp = compile_pattern(source)
+        except PatternError as exc:
+            raise SpecError(ptr, "unsupported pattern: %s (a later release brings PCRE2)" % exc)
+        pat = ir.Pattern(
+            set_name="api__set_%d" % len(self.patterns), source_c=comment(source), pointer=ptr,
+            words=["UINT64_C(0x%016x)" % w for w in bp.words], min_count=bp.min_count,
+            max_count=bp.max_count, count_code_points=bp.count_code_points, reason=bp.reason)
+        self.patterns[source] = pat
+        return pat
+
+    def number_checks(self, s, ptr, bits):
+        """Range, multipleOf and enum checks. bits None: a double."""
+        bounds = []   # (fail op, value, reason)
+        for key, ekey, op_in, op_ex, word in (("minimum", "exclusiveMinimum", "<", "<=", ">"),
+                                              ("maximum", "exclusiveMaximum", ">", ">=", "<")):
+            v = s.get(key)
+            ex = s.get(ekey)
+            if v is not None and not is_number(v):
+                raise SpecError(ptr_join(ptr, key), "%s must be a number" % key)
+            if self.spec.v31:
+                if isinstance(ex, bool):
+                    raise SpecError(ptr_join(ptr, ekey),
+                                    "a boolean %s is OpenAPI 3.0; 3.1 takes the bound itself" % ekey)
+                if v is not None:
+                    bounds.append((op_in, v, "must be %s= %s" % (word, num_text(v)), key))
+                if ex is not None:
+                    if not is_number(ex):
+                        raise SpecError(ptr_join(ptr, ekey), "%s must be a number" % ekey)
+                    bounds.append((op_ex, ex, "must be %s %s" % (word, num_text(ex)), ekey))
+            else:
+                if ex is not None and not isinstance(ex, bool):
+                    raise SpecError(ptr_join(ptr, ekey),
+                                    "a numeric %s is OpenAPI 3.1; 3.0 takes a boolean" % ekey)
+                if v is not None:
+                    if ex:
+                        bounds.append((op_ex, v, "must be %s %s" % (word, num_text(v)), key))
+                    else:
+                        bounds.append((op_in, v, "must be %s= %s" % (word, num_text(v)), key))
+        kept = []
+        for op, v, reason, key in bounds:
+            if bits is None:
+                if isinstance(v, float) and not math.isfinite(v):
+                    raise SpecError(ptr_join(ptr, key), "%s must be finite" % key)
+                kept.append((op, dbl_lit(v), reason, v))
+                continue
+            if isinstance(v, float):
+                if not v.is_integer():
+                    raise SpecError(ptr_join(ptr, key), "%s of an integer must be a whole number" % key)
+                v = int(v)
+            tmin, tmax = INT_RANGE[bits]
+            always = {"<": v <= tmin, "<=": v < tmin, ">": v >= tmax, ">=": v > tmax}[op]
+            never = {"<": v > tmax, "<=": v >= tmax, ">": v < tmin, ">=": v <= tmin}[op]
+            if never:
+                raise SpecError(ptr_join(ptr, key), "%s %s leaves no int%d value" % (key, v, bits))
+            if not always:
+                kept.append((op, int_lit(v), reason, v))
+        checks = []
+        if (len(kept) == 2 and kept[0][0] == "<" and kept[1][0] == ">"):
+            checks.append(ir.Check("compare", conds=[(kept[0][0], kept[0][1]), (kept[1][0], kept[1][1])],
+                                   reason="must be between %s and %s" % (num_text(kept[0][3]),
+                                                                         num_text(kept[1][3]))))
+        else:
+            for op, lit, reason, _ in kept:
+                checks.append(ir.Check("compare", conds=[(op, lit)], reason=reason))
+        if "multipleOf" in s:
+            m = s["multipleOf"]
+            mptr = ptr_join(ptr, "multipleOf")
+            if bits is None:
+                raise SpecError(mptr, "multipleOf on a number is not supported yet")
+            if not is_number(m) or m <= 0 or (isinstance(m, float) and not m.is_integer()):
+                raise SpecError(mptr, "multipleOf of an integer must be a positive whole number")
+            if int(m) != 1:
+                checks.append(ir.Check("multiple", divisor=int_lit(int(m)),
+                                       reason="must be a multiple of %d" % int(m)))
+        if "enum" in s:
+            vals = [v for v in s["enum"] if v is not None] if isinstance(s["enum"], list) else None
+            if not vals or not all(is_number(v) for v in vals):
+                raise SpecError(ptr_join(ptr, "enum"), "a numeric enum must list numbers")
+            if bits is not None and not all(float(v).is_integer() for v in vals):
+                raise SpecError(ptr_join(ptr, "enum"), "an integer enum must list whole numbers")
+            lits = [int_lit(int(v)) if bits else dbl_lit(v) for v in vals]
+            checks.append(ir.Check("oneof", values=lits,
+                                   reason="must be one of: " + ", ".join(num_text(v) for v in vals)))
+        return checks
+
+    def build_enum(self, s, ptr, name, label):
+        values = s.get("enum")
+        eptr = ptr_join(ptr, "enum")
+        if not isinstance(values, list):
+            raise SpecError(eptr, "enum must be a list")
+        values = [v for v in values if v is not None]
+        if not values or not all(isinstance(v, str) for v in values):
+            raise SpecError(eptr, "a string enum must list strings")
+        if len(set(values)) != len(values):
+            raise SpecError(eptr, "enum lists a value twice")
+        prefix = name.upper()
+        vals = []
+        for v in values:
+            js = json.dumps(v, ensure_ascii=False)
+            vals.append(ir.EnumValue(self.ns.claim(prefix + "_" + upper(v)), v, c_string(v),
+                                     byte_len(v), c_string(js), byte_len(js)))
+        ty = ir.EnumType(name, comment(label), ptr, vals,
+                         "must be one of: " + ", ".join(values))
+        groups = {}
+        for v in vals:
+            groups.setdefault(v.raw_len, []).append(v)
+        ty.by_len = sorted(groups.items())
+        self.types[ptr] = ty
+        self.enums.append(ty)
+        return ty
+
+    def build_object(self, s, ptr, name, label):
+        obj = ir.ObjType(name, comment(label), ptr, comment(s.get("description") or s.get("title") or ""))
+        self.types[ptr] = obj
+        self.objects.append(obj)
+        self.check_schema_keywords(s, ptr)
+        props = s.get("properties") or {}
+        if not isinstance(props, dict):
+            raise SpecError(ptr_join(ptr, "properties"), "properties must be a mapping")
+        if not props:
+            raise SpecError(ptr, "an object without properties (free-form objects are not supported)")
+        required = s.get("required") or []
+        if not isinstance(required, list):
+            raise SpecError(ptr_join(ptr, "required"), "required must be a list")
+        for i, r in enumerate(required):
+            if r not in props:
+                raise SpecError(ptr_join(ptr, "required", i),
+                                "required property %r is not among the properties" % (r,))
+        ap = s.get("additionalProperties", True)
+        if ap is False:
+            obj.strict = True
+        elif not (ap is True or ap == {}):
+            raise SpecError(ptr_join(ptr, "additionalProperties"),
+                            "additionalProperties with a schema (a map) is not supported")
+        members = Namespace()
+        base = name[len("api_"):]
+        for i, (pname, pnode) in enumerate(props.items()):
+            pptr = ptr_join(ptr, "properties", pname)
+            shape, nullable, ro, wo = self.shape_of(pnode, pptr, base + "_" + snake(pname),
+                                                    label + "." + pname)
+            req = pname in required
+            comp = []
+            if not req:
+                comp.append("has_{}")
+            if nullable:
+                comp.append("{}_is_null")
+            if shape.kind == "array":
+                comp.append("{}_len")
+            c_name = members.claim(member(pname), comp)
+            f = ir.Field(pname, c_name, i, pptr, shape, req, nullable, ro, wo,
+                         c_string(pname), byte_len(pname))
+            if req:
+                f.seen_var = "seen_" + c_name
+            obj.fields.append(f)
+        obj.required_count = sum(1 for f in obj.fields if f.required)
+        obj.optional_flags = ["has_" + f.c_name for f in obj.fields if not f.required]
+        lo, hi = self.count_bounds(s, ptr, "minProperties", "maxProperties")
+        if lo or hi is not None:
+            if not obj.optional_flags:
+                n = obj.required_count
+                if (lo or 0) <= n and (hi is None or n <= hi):
+                    lo = hi = None
+                else:
+                    raise SpecError(ptr_join(ptr, "minProperties" if lo else "maxProperties"),
+                                    "minProperties/maxProperties can never be met")
+            if lo or hi is not None:
+                obj.checks.append(ir.Check(
+                    "props", lo=lo or None, hi=hi,
+                    reason_lo="must have at least " + plural(lo or 0, "property", "properties"),
+                    reason_hi="must have at most " + plural(hi or 0, "property", "properties")))
+        self.layout_encoder(obj)
+        groups = {}
+        for f in obj.fields:
+            groups.setdefault(f.key_len, []).append(f)
+        obj.key_groups = sorted(groups.items())
+        obj.dec_needs_s = any(f.shape.kind == "enum" or
+                              (f.shape.kind == "array" and f.shape.items.kind == "enum")
+                              for f in obj.fields)
+        return obj
+
+    @staticmethod
+    def layout_encoder(obj):
+        """Decide per field how the encoder writes the separator before it.
+
+        Fields after one that is always written get a literal ",\"key\":";
+        the first field gets none; a field preceded only by optional ones
+        asks a runtime flag (`more`), which optional fields then set."""
+        certain = maybe = False
+        enc = [f for f in obj.fields if not f.write_only]
+        for i, f in enumerate(enc):
+            if certain:
+                f.enc_sep = "comma"
+            elif maybe:
+                f.enc_sep = "dynamic"
+            elif i == 0 and f.required:
+                f.enc_sep = "open"   # the '{' joins the first key's literal
+            else:
+                f.enc_sep = "none"
+            text = {"comma": ",", "open": "{"}.get(f.enc_sep, "") + \
+                json.dumps(f.json_name, ensure_ascii=False) + ":"
+            f.enc_key_c = c_string(text)
+            f.enc_key_len = byte_len(text)
+            if f.required:
+                certain = True
+            else:
+                maybe = True
+        dynamic = [i for i, f in enumerate(enc) if f.enc_sep == "dynamic"]
+        obj.enc_needs_more = bool(dynamic)
+        if dynamic:
+            last = dynamic[-1]
+            for i, f in enumerate(enc):
+                f.enc_set_more = i < last and not f.required
+
+    # ------------------------------------------------------------ operations
+
+    def build_ops(self):
+        paths = self.spec.doc.get("paths") or {}
+        if not isinstance(paths, dict):
+            raise SpecError("/paths", "paths must be a mapping")
+        ops, templates = [], []
+        for path, item in paths.items():
+            pptr = ptr_join("/paths", path)
+            item, iptr = self.spec.resolve(item, pptr)
+            if not isinstance(item, dict):
+                raise SpecError(pptr, "a path item must be a mapping")
+            segs, names = self.parse_template(path, pptr)
+            path_params = item.get("parameters") or []
+            methods = []
+            for key, op in item.items():
+                if key.upper() not in METHODS or key != key.lower():
+                    continue
+                o = self.build_op(key.upper(), path, op, ptr_join(iptr, key), path_params,
+                                  ptr_join(iptr, "parameters"), names)
+                ops.append(o)
+                methods.append((key.upper(), o.enum_name))
+            templates.append((path, pptr, segs, methods))
+        return ops, templates
+
+    def parse_template(self, path, ptr):
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise SpecError(ptr, "a path must start with '/'")
+        if path == "/":
+            return [], []
+        segs, names = [], []
+        for seg in path[1:].split("/"):
+            if seg == "":
+                raise SpecError(ptr, "empty path segment or trailing slash (never matched)")
+            if seg.startswith("{") and seg.endswith("}") and seg.count("{") == 1 and seg.count("}") == 1:
+                names.append(seg[1:-1])
+                segs.append(None)
+            elif "{" in seg or "}" in seg:
+                raise SpecError(ptr, "segment %r: a parameter must fill a whole segment" % seg)
+            else:
+                segs.append(seg)
+        if len(set(names)) != len(names):
+            raise SpecError(ptr, "a path parameter appears twice")
+        return segs, names
+
+    def build_op(self, method, path, op, optr, path_params, ppptr, tnames):
+        if not isinstance(op, dict):
+            raise SpecError(optr, "an operation must be a mapping")
+        op_id = op.get("operationId") or ""
+        if not isinstance(op_id, str):
+            raise SpecError(ptr_join(optr, "operationId"), "operationId must be a string")
+        base = snake(op_id) if op_id else snake(method.lower() + "_" + path)
+        c_name = self.ns.claim(base, ["api_{}_params", "api_{}_result", "svc_{}",
+                                      lambda c: "API_OP_" + c.upper()])
+        o = ir.Operation(
+            op_id=op_id, label=op_id or "%s %s" % (method, path), c_name=c_name,
+            svc_name="svc_" + c_name, enum_name="API_OP_" + c_name.upper(), method=method,
+            path=path, summary=comment(op.get("summary") or ""), pointer=optr, params=[],
+            params_type=None, body_type=None, body_obj=None, body_required=False,
+            result_type="api_%s_result" % c_name, responses=[], headers=[], first_status=200,
+            has_default=False, other_statuses=[])
+        self.build_params(o, op, optr, path_params, ppptr, tnames)
+        self.build_body(o, op, optr)
+        self.build_responses(o, op, optr)
+        return o
+
+    def build_params(self, o, op, optr, path_params, ppptr, tnames):
+        merged = {}
+        for plist, lptr in ((path_params, ppptr), (op.get("parameters") or [], ptr_join(optr, "parameters"))):
+            if not isinstance(plist, list):
+                raise SpecError(lptr, "parameters must be a list")
+            for i, p in enumerate(plist):
+                p, pptr = self.spec.resolve(p, ptr_join(lptr, i))
+                if not isinstance(p, dict) or not isinstance(p.get("name"), str) or "in" not in p:
+                    raise SpecError(pptr, "a parameter needs 'name' and 'in'")
+                merged[(p["name"], p["in"])] = (p, pptr)
+        members = Namespace()
+        seen_path = set()
+        for (name, loc), (p, pptr) in merged.items():
+            if loc == "cookie":
+                raise SpecError(ptr_join(pptr, "in"), "cookie parameters are not supported")
+            if loc not in ("path", "query", "header"):
+                raise SpecError(ptr_join(pptr, "in"), "unknown parameter location %r" % (loc,))
+            if loc == "header" and name.lower() in ("accept", "content-type", "authorization"):
+                continue  # OpenAPI says these definitions are ignored
+            if "content" in p or "schema" not in p:
+                raise SpecError(pptr, "only parameters with a 'schema' are supported")
+            default_style = {"path": "simple", "query": "form", "header": "simple"}[loc]
+            if p.get("style", default_style) != default_style:
+                raise SpecError(ptr_join(pptr, "style"), "parameter style %r is not supported" % p["style"])
+            required = p.get("required") is True
+            if loc == "path":
+                if not required:
+                    raise SpecError(ptr_join(pptr, "required"), "a path parameter must be required")
+                if name not in tnames:
+                    raise SpecError(pptr, "path parameter %r is not in the path template" % name)
+                seen_path.add(name)
+            sptr = ptr_join(pptr, "schema")
+            shape, _, _, _ = self.shape_of(p["schema"], sptr, o.c_name + "_" + snake(name),
+                                           "%s parameter %s" % (o.label, name))
+            if shape.kind not in ("int", "string", "enum", "bool", "datetime"):
+                raise SpecError(sptr, "parameters of this type (%s) are not supported" % shape.kind)
+            schema, _, _, _, _ = self.unwrap(p["schema"], sptr)
+            default_c = None
+            if not required and "default" in schema:
+                default_c = self.default_literal(shape, schema["default"], ptr_join(sptr, "default"))
+            comp = ["has_{}"] if not required and default_c is None else []
+            prm = ir.Param(name, members.claim(member(name), comp), loc, c_string(loc + "."),
+                           c_string(name), required, default_c, shape, pptr)
+            if loc == "path":
+                prm.path_index = tnames.index(name)
+            o.params.append(prm)
+        missing = [n for n in tnames if n not in seen_path]
+        if missing:
+            raise SpecError(o.pointer, "path parameter %r is not declared" % missing[0])
+        if o.params:
+            o.params_type = "api_%s_params" % o.c_name
+        o.params_needs_n = any(c.kind == "length" for p in o.params for c in p.shape.checks)
+        o.params_needs_present = any(p.location == "query" for p in o.params)
+
+    def default_literal(self, shape, v, ptr):
+        if shape.kind == "int" and isinstance(v, int) and not isinstance(v, bool):
+            lo, hi = INT_RANGE[shape.bits]
+            if lo <= v <= hi:
+                return int_lit(v)
+        elif shape.kind == "bool" and isinstance(v, bool):
+            return "true" if v else "false"
+        elif shape.kind == "string" and isinstance(v, str):
+            return "RT_STR(%s)" % c_string(v)
+        elif shape.kind == "enum" and isinstance(v, str):
+            for ev in shape.enum.values:
+                if ev.text == v:
+                    return ev.c_name
+        raise SpecError(ptr, "default %r does not fit the parameter's type" % (v,))
+
+    def build_body(self, o, op, optr):
+        if "requestBody" not in op:
+            return
+        rb, rbptr = self.spec.resolve(op["requestBody"], ptr_join(optr, "requestBody"))
+        content = rb.get("content") if isinstance(rb, dict) else None
+        if not isinstance(content, dict):
+            raise SpecError(rbptr, "a request body needs 'content'")
+        media = [m for m in content if is_json_media(m)]
+        if not media:
+            raise SpecError(ptr_join(rbptr, "content"), "only application/json request bodies are supported")
+        mptr = ptr_join(rbptr, "content", media[0])
+        mt = content[media[0]]
+        if not isinstance(mt, dict) or "schema" not in mt:
+            raise SpecError(mptr, "the request body needs a schema")
+        shape, _, _, _ = self.shape_of(mt["schema"], ptr_join(mptr, "schema"), o.c_name + "_request",
+                                       o.label + " request body")
+        if shape.kind != "object":
+            raise SpecError(ptr_join(mptr, "schema"), "a request body must be an object schema")
+        o.body_type, o.body_obj = shape.c_type, shape.obj
+        o.body_required = rb.get("required") is True
+
+    def build_responses(self, o, op, optr):
+        rptr0 = ptr_join(optr, "responses")
+        responses = op.get("responses")
+        if not isinstance(responses, dict) or not responses:
+            raise SpecError(rptr0, "an operation needs responses")
+        members = Namespace(["status", "raw"])
+        headers = {}
+        first = None
+        for code, r in responses.items():
+            rptr = ptr_join(rptr0, code)
+            if code == "default":
+                o.has_default = True
+            elif not (len(code) == 3 and code.isdigit() and 100 <= int(code) <= 599):
+                raise SpecError(rptr, "response key %r is not supported (a status code or default)" % code)
+            r, rrptr = self.spec.resolve(r, rptr)
+            if not isinstance(r, dict):
+                raise SpecError(rrptr, "a response must be a mapping")
+            for hname in (r.get("headers") or {}):
+                if hname.lower() in ("x-request-id", "content-type") or hname.lower() in headers:
+                    continue
+                hc = members.claim("header_" + snake(hname))
+                headers[hname.lower()] = ir.RespHeader(hname, c_string(hname), hc)
+            if code == "default":
+                continue
+            status = int(code)
+            body = None
+            content = r.get("content") or {}
+            media = [m for m in content if is_json_media(m)]
+            if 200 <= status < 300:
+                if first is None:
+                    first = status
+                if media and isinstance(content[media[0]], dict) and "schema" in content[media[0]]:
+                    sptr = ptr_join(rrptr, "content", media[0], "schema")
+                    shape, _, _, _ = self.shape_of(content[media[0]]["schema"], sptr,
+                                                   "%s_response_%d" % (o.c_name, status),
+                                                   "%s response %d" % (o.label, status))
+                    if shape.kind != "object":
+                        raise SpecError(sptr, "a 2xx JSON response must be an object schema")
+                    body = shape
+            if body is not None:
+                f = members.claim("body_%d" % status)
+                o.responses.append(ir.Response(status, f, body.c_type, body.obj))
+            else:
+                o.other_statuses.append(status)
+        o.responses.sort(key=lambda x: x.status)
+        o.other_statuses.sort()
+        o.headers = list(headers.values())
+        o.first_status = first if first is not None else 200
+
+    # ------------------------------------------------------------ routes
+
+    def build_routes(self, templates):
+        has = {path for path, _, _, _ in templates}
+        builtin = []
+        for path, enum in (("/openapi.yaml", "API_OP_SPEC_YAML"), ("/openapi.json", "API_OP_SPEC_JSON")):
+            if path not in has:
+                templates.append((path, "", [path[1:]], [("GET", enum)]))
+                builtin.append(path)
+        used = {m for _, _, _, ms in templates for m, _ in ms}
+        methods = [m for m in METHODS if m in used]
+        routes, shapes = [], {}
+        order = sorted(range(len(templates)),
+                       key=lambda i: (len(templates[i][2]), [s is None for s in templates[i][2]], i))
+        for i in order:
+            path, pptr, segs, ms = templates[i]
+            if not ms:
+                continue
+            key = tuple(segs)
+            if key in shapes:
+                raise SpecError(pptr, "path %r matches the same requests as %r" % (path, shapes[key]))
+            shapes[key] = path
+            by_method = dict(ms)
+            routes.append(ir.Route(
+                comment(path),
+                [ir.RouteSeg(None if s is None else c_string(s), 0 if s is None else byte_len(s))
+                 for s in segs],
+                [by_method.get(m, "-1") for m in methods],
+                ", ".join(m for m in METHODS if m in by_method)))
+        return routes, methods, builtin
+
+    # ------------------------------------------------------------ whole
+
+    def finish_checks(self):
+        """has_checks for every shape and object; recursion through arrays
+        makes this a fixpoint."""
+        shapes = []
+
+        def walk(sh):
+            shapes.append(sh)
+            if sh.items:
+                walk(sh.items)
+
+        for obj in self.objects:
+            for f in obj.fields:
+                walk(f.shape)
+        changed = True
+        while changed:
+            changed = False
+            for sh in shapes:
+                v = bool(sh.checks) or (sh.obj is not None and sh.obj.has_checks) or \
+                    (sh.items is not None and sh.items.has_checks)
+                if v and not sh.has_checks:
+                    sh.has_checks = changed = True
+            for obj in self.objects:
+                v = bool(obj.checks) or any(f.shape.has_checks for f in obj.fields)
+                if v and not obj.has_checks:
+                    obj.has_checks = changed = True
+        for obj in self.objects:
+            obj.val_fields = [f for f in obj.fields if f.shape.has_checks]
+            obj.val_needs_n = any(c.kind == "length"
+                                  for f in obj.fields
+                                  for sh in (f.shape, f.shape.items) if sh is not None
+                                  for c in sh.checks)
+
+    def definition_order(self):
+        """Objects with every by-value member type before the type that holds it."""
+        out, state = [], {}
+
+        def visit(obj, via):
+            st = state.get(obj.name)
+            if st == "done":
+                return
+            if st == "active":
+                raise SpecError(via, "recursive schema held by value (recursion must go through an array)")
+            state[obj.name] = "active"
+            for f in obj.fields:
+                if f.shape.kind == "object":
+                    visit(f.shape.obj, f.pointer)
+            state[obj.name] = "done"
+            out.append(obj)
+
+        for obj in self.objects:
+            visit(obj, obj.pointer)
+        return out
+
+    def build(self):
+        doc = self.spec.doc
+        schemas = (doc.get("components") or {}).get("schemas") or {}
+        if not isinstance(schemas, dict):
+            raise SpecError("/components/schemas", "schemas must be a mapping")
+        for name, node in schemas.items():
+            ptr = ptr_join("/components/schemas", name)
+            kind = self.classify(node, ptr)
+            if kind == "object":
+                self.type_names[ptr] = self.ns.claim("api_" + snake(name),
+                                                     ["{}_decode", "{}_validate", "{}_encode"])
+            elif kind == "enum":
+                self.type_names[ptr] = self.ns.claim("api_" + snake(name),
+                                                     ["{}_names", "{}_parse", "{}_encode"])
+        for name, node in schemas.items():
+            ptr = ptr_join("/components/schemas", name)
+            if ptr in self.type_names:
+                self.named_type(ptr)
+            else:
+                # A primitive or array schema has no type of its own; build it
+                # anyway so an unsupported construct in it is reported.
+                self.shape_of(node, ptr, snake(name), name)
+        ops, templates = self.build_ops()
+        routes, methods, builtin = self.build_routes(templates)
+        self.finish_checks()
+        objects = self.definition_order()
+
+        def shapes_of(sh):
+            yield sh
+            if sh.items:
+                yield sh.items
+
+        type_shapes = [s for o in objects for f in o.fields for s in shapes_of(f.shape)]
+        param_shapes = [p.shape for o in ops for p in o.params]
+
+        def used_patterns(shs):
+            pats = {c.pattern.set_name: c.pattern for s in shs for c in s.checks if c.kind == "pattern"}
+            return sorted(pats.values(), key=lambda p: int(p.set_name.rsplit("_", 1)[1]))
+
+        kinds = {(s.kind, s.bits) for s in type_shapes}
+        th = set()
+        if objects:
+            th.add("wrong_type")
+        if any(f.required for o in objects for f in o.fields):
+            th.add("missing")
+        if kinds & {("string", 64), ("enum", 64)}:
+            th.add("str")
+        for k, b, h in (("datetime", 64, "time"), ("int", 64, "i64"), ("int", 32, "i32"),
+                        ("number", 64, "f64"), ("bool", 64, "bool"), ("array", 64, "grow")):
+            if (k, b) in kinds:
+                th.add(h)
+        if th & {"i64", "i32"}:
+            th.add("int_reason")
+        rh = set()
+        for s in param_shapes:
+            rh.add({"int": "param_i%d" % s.bits, "bool": "param_bool", "datetime": "param_time"}.get(s.kind, ""))
+        rh.discard("")
+        if any(o.body_type for o in ops):
+            rh.add("malformed")
+        if any(o.body_type or o.params for o in ops):
+            rh.add("has_errs")
+
+        method_cols = [(i, m, c_string(m)) for i, m in enumerate(methods)]
+        by_len = {}
+        for i, m, lit in method_cols:
+            by_len.setdefault(len(m), []).append((i, m, lit))
+        yaml_bytes = self.spec.raw
+        json_bytes = self.spec.to_json().encode("utf-8")
+        info = doc.get("info") or {}
+        return ir.Api(
+            spec_name=self.spec_name, title=comment(info.get("title") or ""),
+            version=comment(info.get("version") or ""), enums=self.enums, objects=objects,
+            ops=ops,
+            builtin_ops=[("API_OP_SPEC_YAML", "GET /openapi.yaml"), ("API_OP_SPEC_JSON", "GET /openapi.json")],
+            op_count=len(ops) + 2, routes=routes, methods=method_cols,
+            methods_by_len=sorted(by_len.items()),
+            max_segs=max([len(r.segs) for r in routes] + [1]),
+            max_params=max([sum(1 for s in r.segs if s.lit_c is None) for r in routes] + [1]),
+            spec_yaml_route="/openapi.yaml" in builtin, spec_json_route="/openapi.json" in builtin,
+            types_patterns=used_patterns(type_shapes), router_patterns=used_patterns(param_shapes),
+            types_helpers=sorted(th), router_helpers=sorted(rh),
+            yaml_lines=chunk_lines(yaml_bytes), yaml_len=len(yaml_bytes),
+            json_lines=chunk_lines(json_bytes), json_len=len(json_bytes))
+
+
+def build_api(spec, spec_name):
+    return Builder(spec, spec_name).build()
