@@ -880,6 +880,8 @@ class Builder:
                         ("number", 64, "f64"), ("bool", 64, "bool"), ("array", 64, "grow")):
             if (k, b) in kinds:
                 th.add(h)
+        if "time" in th:
+            th.add("str")
         if th & {"i64", "i32"}:
             th.add("int_reason")
         rh = set()

@@ -174,8 +174,10 @@ ensure_db() {
 }
 
 cmd_start() {
-    [[ $PORT =~ ^[0-9]+$ ]] && (( PORT >= 1 && PORT <= 65535 )) ||
+    if ! [[ $PORT =~ ^[0-9]{1,5}$ ]] || (( 10#$PORT < 1 || 10#$PORT > 65535 )); then
         die "PORT must be a number in 1..65535, got '$PORT'"
+    fi
+    PORT=$((10#$PORT))
     prepare_dir
     init_cluster
     if is_running; then

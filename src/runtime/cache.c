@@ -240,6 +240,36 @@ bool rt_cache_get(rt_cache *c, uint64_t key, rt_buf *out)
     return hit;
 }
 
+bool rt_cache_get_arena(rt_cache *c, uint64_t key, rt_arena *a, rt_str *out)
+{
+    if (!c || !c->enabled)
+        return false;
+    uint64_t h = mix64(key);
+    shard *s = shard_of(c, h);
+    int64_t now = rt_mono_ms();
+    bool hit = false;
+
+    pthread_mutex_lock(&s->mu);
+    entry **link = NULL;
+    entry *e = find(s, key, h, &link);
+    if (e) {
+        if (now >= e->expires_ms) {
+            remove_entry(s, e, link);
+        } else {
+            /* The arena belongs to the calling request alone, so allocating
+             * under the shard lock cannot deadlock. */
+            char *p = rt_arena_alloc(a, e->len);
+            if (p) {
+                memcpy(p, e->data, e->len);
+                *out = (rt_str){ p, e->len };
+                hit = true;
+            }
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return hit;
+}
+
 uint64_t rt_cache_ticket(rt_cache *c, uint64_t key)
 {
     if (!c || !c->enabled)

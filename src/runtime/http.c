@@ -34,7 +34,8 @@
  *    already answered) or a req_ctx from the loop's free list. The loop owns
  *    every req_ctx; a request borrows one from step 1 to step 4. The free
  *    list is bounded and oversized body buffers are released on return, so
- *    steady-state requests do not touch malloc and idle memory stays bounded.
+ *    steady-state requests make no allocation of ours (MHD still allocates
+ *    its response object; see send_response) and idle memory stays bounded.
  *  - rt_req lives on the loop thread's stack for the final call only; its
  *    body points into the req_ctx buffer, its strings into MHD's connection
  *    memory, both valid until step 4.
@@ -351,8 +352,8 @@ static enum MHD_Result send_response(rt_loop *l, struct MHD_Connection *c, const
     int status = resp->status;
     size_t blen = resp->body.len;
     const char *bytes = resp->body.data;
-    /* 1xx, 204 and 304 carry no body (RFC 9110). */
-    if (status < 200 || status == 204 || status == 304)
+    /* 204 and 304 carry no body (RFC 9110). */
+    if (status == 204 || status == 304)
         blen = 0;
     struct MHD_Response *mr;
     if (resp->body.oom) {
@@ -427,7 +428,7 @@ static enum MHD_Result respond(rt_loop *l, struct MHD_Connection *c, const char 
         rt_resp_error(&req, resp, reject, NULL);
     else
         s->o.handler(&req, resp);
-    if (resp->status < 100 || resp->status > 599) {
+    if (resp->status < 200 || resp->status > 599) { /* MHD refuses 1xx here */
         rt_logf(RT_LOG_ERROR, req.request_id, "handler set invalid status %d", resp->status);
         resp->nheaders = 0;
         rt_resp_error(&req, resp, RT_E_INTERNAL, NULL);
@@ -553,8 +554,6 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (x->reject == RT_OK && x->body.len == 0 && l->srv->o.body_limit == 0)
-        x->reject = RT_E_PAYLOAD_TOO_LARGE; /* chunked, empty, but no body allowed at all */
     /* x stays in *req_cls: on_completed recycles it after the response is
      * sent (the handler's body views point into it until then) */
     x->answered = true;
@@ -881,7 +880,8 @@ static void server_free(rt_server *s)
     }
     free(s->loops);
     free(s);
-    rt_log_flush();
+    /* no rt_log_flush() here: it would turn the caller into a batching
+     * thread (log.c); the loops flushed their own lines on the way out */
 }
 
 /* Loop threads take no asynchronous signals: those belong to main
@@ -992,7 +992,10 @@ static bool drained(rt_server *s)
  * listen socket; requests in flight run to completion, their responses say
  * `Connection: close`. We stop as soon as every loop has quiesced and no
  * request is in flight - idle keep-alive connections do not hold the drain,
- * they are closed by MHD_stop_daemon - or when drain_ms has passed.
+ * they are closed by MHD_stop_daemon - or when drain_ms has passed. A
+ * handler is never interrupted: past the deadline the join still waits for
+ * handler calls already running. A request whose headers had not fully
+ * arrived when its daemon quiesced was not in flight yet; it is dropped.
  */
 void rt_server_stop(rt_server *s, unsigned drain_ms)
 {

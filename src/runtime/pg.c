@@ -5,23 +5,28 @@
  * the borrower touches its PGconn: libpq connections are not thread-safe, the
  * pool's bookkeeping is. Invariants:
  *  - under the pool mutex: a free slot is on exactly one of two stacks,
- *    `live` (has a connection) or `empty` (none); nfree = both depths. acquire
+ *    `live` (has a connection) or `empty` (none). acquire
  *    pops `live` first, so warm connections are reused and empty slots are
  *    only connected when every live one is lent out;
  *  - connecting and preparing happen outside the mutex: one slow connect must
  *    not stall the other borrowers or the releases that wake them;
  *  - a lent connection is usable unless `broken`; whoever sees it fail sets
  *    broken, and release PQfinish'es a broken one and returns the slot empty,
- *    so a failed connection is never handed out again;
+ *    so a failed connection is never handed out again; acquire also checks
+ *    an idle connection for a server hang-up (one poll()) and replaces it;
  *  - every wait is bounded: acquire by wait_ms (condvar on CLOCK_MONOTONIC),
  *    a connect by connect_timeout, a query by query_timeout_ms (poll() on the
- *    socket, then PQcancel; statement_timeout on the server as a backstop).
+ *    socket, then PQcancel from a helper thread, since PQcancel itself can
+ *    block; statement_timeout on the server as a backstop). A server-side
+ *    statement_timeout (57014) is also RT_E_TIMEOUT but keeps the connection.
+ *  - query_timeout_ms 0 means no deadline; connect_timeout_s 0 means 5 s,
+ *    never libpq's "wait forever".
  *
  * Connection parameters are parsed once (PQconninfoParse takes URLs and
  * key=value strings) and passed as arrays, so our connect_timeout and
  * statement_timeout always apply and a user's `options` are kept. The
  * password lives only in those arrays; nothing here logs them, and libpq's
- * error texts do not contain it.
+ * connection errors do not contain it (its parse errors do: withheld).
  */
 #include "pg.h"
 
@@ -288,7 +293,6 @@ static void cancel_async(PGconn *pg)
     bool started = false;
     if (pthread_attr_init(&a) == 0) {
         pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-        pthread_attr_setstacksize(&a, 64 * 1024);
         started = pthread_create(&th, &a, cancel_main, cn) == 0;
         pthread_attr_destroy(&a);
     }
@@ -308,7 +312,7 @@ static rt_status timed_out(rt_pg_conn *c, const char *what)
     c->broken = true;
     snprintf(c->err, sizeof c->err, "%s: deadline of %u ms exceeded", what,
              c->pool->query_timeout_ms);
-    rt_logf(RT_LOG_WARN, RT_STR_NULL, "pg: %s exceeded its %u ms deadline; cancelled",
+    rt_logf(RT_LOG_WARN, RT_STR_NULL, "pg: %s exceeded its %u ms deadline; cancelling",
             what, c->pool->query_timeout_ms);
     return RT_E_TIMEOUT;
 }

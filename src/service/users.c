@@ -53,9 +53,6 @@ const size_t svc_nstmts = sizeof svc_stmts / sizeof svc_stmts[0];
 /* PostgreSQL's binary timestamps count microseconds from 2000-01-01 UTC. */
 #define PG_EPOCH_OFFSET_US INT64_C(946684800000000)
 
-/* Encoded-user bytes for cache hits and fills; one per event-loop thread. */
-static _Thread_local rt_buf tl_user_json;
-
 static svc_app *app_of(rt_req *req)
 {
     return req->app;
@@ -107,15 +104,14 @@ static rt_status db_failure(rt_req *req, rt_status st, const char *what, const c
  * otherwise the failure has been mapped and logged (a unique violation is
  * left to the caller as RT_E_CONFLICT).
  */
-static rt_status run(rt_req *req, size_t stmt, int n, const char *const *vals, const int *lens,
-                     PGresult **res)
+static rt_status run(rt_req *req, size_t stmt, int n, const char *const *vals, PGresult **res)
 {
     rt_status st;
     rt_pg_conn *c = rt_pg_acquire(app_of(req)->pg, &st);
     if (!c)
         return db_failure(req, st, svc_stmts[stmt].name, NULL, NULL);
     char sqlstate[6] = "";
-    st = rt_pg_exec(c, stmt, n, vals, lens, NULL, 1, res, sqlstate);
+    st = rt_pg_exec(c, stmt, n, vals, NULL, NULL, 1, res, sqlstate);
     if (st == RT_E_INTERNAL && strcmp(sqlstate, "23505") == 0) {
         rt_pg_release(app_of(req)->pg, c);
         return RT_E_CONFLICT;
@@ -158,18 +154,15 @@ rt_status svc_get_readyz(rt_req *req, api_get_readyz_result *res)
 
 rt_status svc_create_user(rt_req *req, api_new_user *body, api_create_user_result *res)
 {
-    const char *vals[2] = { body->username.ptr, body->email.ptr };
-    const int lens[2] = { (int)body->username.len, (int)body->email.len };
-    /* Text parameters need NUL-terminated values: copy the views. */
+    /* Text parameters must be NUL-terminated: copy the views. */
     rt_str u = rt_arena_strdup(req->arena, body->username.ptr, body->username.len);
     rt_str e = rt_arena_strdup(req->arena, body->email.ptr, body->email.len);
     if (!u.ptr || !e.ptr)
         return rt_req_fail(req, RT_E_INTERNAL, "out of memory");
-    vals[0] = u.ptr;
-    vals[1] = e.ptr;
+    const char *vals[2] = { u.ptr, e.ptr };
 
     PGresult *r = NULL;
-    rt_status st = run(req, STMT_INSERT, 2, vals, lens, &r);
+    rt_status st = run(req, STMT_INSERT, 2, vals, &r);
     if (st == RT_E_CONFLICT)
         return rt_req_fail(req, RT_E_CONFLICT, "username or email already taken");
     if (st != RT_OK)
@@ -192,19 +185,15 @@ rt_status svc_get_user(rt_req *req, const api_get_user_params *params, api_get_u
 {
     svc_app *app = app_of(req);
     uint64_t key = (uint64_t)params->id;
-    rt_buf *json = &tl_user_json;
 
-    rt_buf_reset(json);
-    if (rt_cache_get(app->users, key, json) && !json->oom) {
-        res->raw = (rt_str){ json->data, json->len };
+    if (rt_cache_get_arena(app->users, key, req->arena, &res->raw))
         return RT_OK;
-    }
 
     uint64_t ticket = rt_cache_ticket(app->users, key);
     char idbuf[24];
     const char *vals[1] = { id_text(idbuf, params->id) };
     PGresult *r = NULL;
-    rt_status st = run(req, STMT_GET, 1, vals, NULL, &r);
+    rt_status st = run(req, STMT_GET, 1, vals, &r);
     if (st != RT_OK)
         return st;
     if (PQntuples(r) == 0) {
@@ -216,12 +205,13 @@ rt_status svc_get_user(rt_req *req, const api_get_user_params *params, api_get_u
     if (st != RT_OK)
         return st;
 
-    rt_buf_reset(json);
-    api_user_encode(&res->body_200, json);
-    if (!json->oom) {
-        rt_cache_put(app->users, key, ticket, json->data, json->len);
-        res->raw = (rt_str){ json->data, json->len };
-    }
+    /* A miss already paid for a query; one malloc to fill the cache is noise. */
+    rt_buf json;
+    rt_buf_init(&json);
+    api_user_encode(&res->body_200, &json);
+    if (!json.oom)
+        rt_cache_put(app->users, key, ticket, json.data, json.len);
+    rt_buf_free(&json);
     return RT_OK;
 }
 
@@ -234,7 +224,7 @@ rt_status svc_list_users(rt_req *req, const api_list_users_params *params,
     /* One row more than asked tells whether another page exists. */
     const char *vals[2] = { id_text(abuf, after), id_text(lbuf, limit + 1) };
     PGresult *r = NULL;
-    rt_status st = run(req, STMT_LIST, 2, vals, NULL, &r);
+    rt_status st = run(req, STMT_LIST, 2, vals, &r);
     if (st != RT_OK)
         return st;
 
@@ -262,24 +252,21 @@ rt_status svc_update_user(rt_req *req, const api_update_user_params *params, api
 {
     char idbuf[24];
     const char *vals[3] = { id_text(idbuf, params->id), NULL, NULL };
-    int lens[3] = { 0, 0, 0 };
     if (body->has_username) {
         rt_str u = rt_arena_strdup(req->arena, body->username.ptr, body->username.len);
         if (!u.ptr)
             return rt_req_fail(req, RT_E_INTERNAL, "out of memory");
         vals[1] = u.ptr;
-        lens[1] = (int)u.len;
     }
     if (body->has_email) {
         rt_str e = rt_arena_strdup(req->arena, body->email.ptr, body->email.len);
         if (!e.ptr)
             return rt_req_fail(req, RT_E_INTERNAL, "out of memory");
         vals[2] = e.ptr;
-        lens[2] = (int)e.len;
     }
 
     PGresult *r = NULL;
-    rt_status st = run(req, STMT_UPDATE, 3, vals, lens, &r);
+    rt_status st = run(req, STMT_UPDATE, 3, vals, &r);
     if (st == RT_E_CONFLICT)
         return rt_req_fail(req, RT_E_CONFLICT, "username or email already taken");
     if (st != RT_OK)
@@ -301,7 +288,7 @@ rt_status svc_delete_user(rt_req *req, const api_delete_user_params *params,
     char idbuf[24];
     const char *vals[1] = { id_text(idbuf, params->id) };
     PGresult *r = NULL;
-    rt_status st = run(req, STMT_DELETE, 1, vals, NULL, &r);
+    rt_status st = run(req, STMT_DELETE, 1, vals, &r);
     if (st != RT_OK)
         return st;
     bool deleted = strcmp(PQcmdTuples(r), "1") == 0;

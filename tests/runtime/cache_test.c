@@ -248,3 +248,20 @@ Test(cache, concurrent_get_put_del, .timeout = 30)
     cr_assert_gt(hits, 0);
     rt_cache_free(c);
 }
+
+Test(cache, get_into_arena)
+{
+    rt_cache *c = rt_cache_new(60000, 100);
+    rt_arena *a = rt_arena_new(256);
+    cr_assert(c && a);
+    rt_str out = RT_STR_NULL;
+    cr_assert_not(rt_cache_get_arena(c, 9, a, &out));
+    rt_cache_put(c, 9, rt_cache_ticket(c, 9), "{\"id\":9}", 8);
+    cr_assert(rt_cache_get_arena(c, 9, a, &out));
+    cr_assert_eq(out.len, 8);
+    cr_assert(memcmp(out.ptr, "{\"id\":9}", 8) == 0);
+    rt_cache_del(c, 9);
+    cr_assert_not(rt_cache_get_arena(c, 9, a, &out));
+    rt_arena_free(a);
+    rt_cache_free(c);
+}

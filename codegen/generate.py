@@ -1,0 +1,96 @@
+#!/usr/bin/python3
+"""Generate the C codecs, router and handler prototypes of an OpenAPI spec.
+
+    generate.py --spec api/openapi.yaml --out generated [--check]
+
+Pipeline: spec_loader (YAML/JSON, $refs) -> ir_build (spec -> ir dataclasses)
+-> emit (jinja2 templates in codegen/templates/, one per output file).
+
+Exit status: 0 ok (with --check: no drift), 1 spec error (the message names
+the JSON pointer and the construct) or drift, 2 usage error.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import emit  # noqa: E402
+import ir_build  # noqa: E402
+import spec_loader  # noqa: E402
+
+EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        print("%s: error: %s" % (self.prog, message), file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
+def spec_display_name(spec, out):
+    """The spec's path as the banners show it: relative to the directory that
+    holds the output directory (the project root), in / form, so the output
+    never depends on where the generator runs or on absolute paths."""
+    root = os.path.dirname(os.path.abspath(out))
+    rel = os.path.relpath(os.path.abspath(spec), root)
+    return rel.replace(os.sep, "/")
+
+
+def generate(spec_path, out_dir):
+    """{file name: bytes}; raises SpecError."""
+    spec = spec_loader.load_spec(spec_path)
+    api = ir_build.build_api(spec, spec_display_name(spec_path, out_dir))
+    return emit.render(api)
+
+
+def main(argv=None):
+    ap = _Parser(prog="generate.py",
+                 description="Generate C types, codecs, router and handler prototypes "
+                             "from an OpenAPI 3.0/3.1 document.")
+    ap.add_argument("--spec", required=True, help="the OpenAPI document (YAML or JSON)")
+    ap.add_argument("--out", required=True, help="the output directory (e.g. generated)")
+    ap.add_argument("--check", action="store_true",
+                    help="generate into a temporary directory and compare with --out; "
+                         "exit 1 listing the files that differ")
+    args = ap.parse_args(argv)
+
+    if not os.path.isfile(args.spec):
+        print("generate.py: error: no such spec file: %s" % args.spec, file=sys.stderr)
+        return EXIT_USAGE
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        print("generate.py: error: --out is not a directory: %s" % args.out, file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        files = generate(args.spec, args.out)
+    except spec_loader.SpecError as exc:
+        print("%s#%s: %s" % (args.spec, exc.pointer, exc.message), file=sys.stderr)
+        return EXIT_SPEC
+
+    if args.check:
+        with tempfile.TemporaryDirectory(prefix="apigen-") as tmp:
+            emit.write_changed(files, tmp)
+            fresh = {}
+            for name in files:
+                with open(os.path.join(tmp, name), "rb") as f:
+                    fresh[name] = f.read()
+        drift = emit.diff_against(fresh, args.out)
+        if drift:
+            print("generated code is out of date with %s; run make generate:" % args.spec,
+                  file=sys.stderr)
+            for name in drift:
+                print("  %s" % os.path.join(args.out, name), file=sys.stderr)
+            return EXIT_SPEC
+        return EXIT_OK
+
+    for name in emit.write_changed(files, args.out):
+        print("wrote %s" % os.path.join(args.out, name))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
