@@ -154,10 +154,10 @@ class Param:
 
 @dataclass
 class Response:
+    """A 2xx response with a JSON body the router encodes."""
     status: int
-    body_field: Optional[str]   # body_201
-    body_type: Optional[str]    # api_user
-    obj: Optional[ObjType]
+    body_field: str             # body_201
+    shape: Shape                # an object, or an array (body_201 + body_201_len)
 
 
 @dataclass
@@ -191,6 +191,7 @@ class Operation:
     other_statuses: List[int]    # declared statuses without a body the router encodes
     params_needs_n: bool = False
     params_needs_present: bool = False
+    params_use_req: bool = False
 
 
 @dataclass

@@ -124,7 +124,7 @@ class Builder:
         t = s.get("type")
         nullable = False
         if self.spec.v31:
-            if "nullable" in s:
+            if s.get("nullable") is True:
                 raise SpecError(ptr_join(ptr, "nullable"),
                                 "'nullable' is OpenAPI 3.0; in 3.1 write type: [T, 'null']")
             if isinstance(t, list):
@@ -199,6 +199,8 @@ class Builder:
         s, sptr, _, _, _ = self.unwrap(node, ptr)
         if sptr != ptr:
             return None  # an alias of another schema: it shares that type
+        if isinstance(s, dict):
+            self.check_schema_keywords(s, sptr)
         t, _ = self.schema_type(s, sptr)
         if t == "object":
             return "object"
@@ -221,9 +223,10 @@ class Builder:
         base: snake name for an inline object/enum defined here.
         Returns (shape, nullable, read_only, write_only)."""
         s, ptr, nullable, ro, wo = self.unwrap(node, ptr)
+        if isinstance(s, dict):
+            self.check_schema_keywords(s, ptr)
         t, nl = self.schema_type(s, ptr)
         nullable = nullable or nl
-        self.check_schema_keywords(s, ptr)
         if ptr in self.type_names:
             ty = self.named_type(ptr)
             if isinstance(ty, ir.ObjType):
@@ -657,6 +660,8 @@ class Builder:
             o.params_type = "api_%s_params" % o.c_name
         o.params_needs_n = any(c.kind == "length" for p in o.params for c in p.shape.checks)
         o.params_needs_present = any(p.location == "query" for p in o.params)
+        o.params_use_req = any(p.location != "path" or p.shape.kind != "string" or p.shape.checks
+                               for p in o.params)
 
     def default_literal(self, shape, v, ptr):
         if shape.kind == "int" and isinstance(v, int) and not isinstance(v, bool):
@@ -697,6 +702,8 @@ class Builder:
     def build_responses(self, o, op, optr):
         rptr0 = ptr_join(optr, "responses")
         responses = op.get("responses")
+        if responses is None and self.spec.v31:
+            responses = {"default": {}}   # 3.1 makes responses optional: anything goes
         if not isinstance(responses, dict) or not responses:
             raise SpecError(rptr0, "an operation needs responses")
         members = Namespace(["status", "raw"])
@@ -730,12 +737,12 @@ class Builder:
                     shape, _, _, _ = self.shape_of(content[media[0]]["schema"], sptr,
                                                    "%s_response_%d" % (o.c_name, status),
                                                    "%s response %d" % (o.label, status))
-                    if shape.kind != "object":
-                        raise SpecError(sptr, "a 2xx JSON response must be an object schema")
+                    if shape.kind not in ("object", "array"):
+                        raise SpecError(sptr, "a 2xx JSON response must be an object or array schema")
                     body = shape
             if body is not None:
-                f = members.claim("body_%d" % status)
-                o.responses.append(ir.Response(status, f, body.c_type, body.obj))
+                f = members.claim("body_%d" % status, ["{}_len"] if body.kind == "array" else [])
+                o.responses.append(ir.Response(status, f, body))
             else:
                 o.other_statuses.append(status)
         o.responses.sort(key=lambda x: x.status)

@@ -20,7 +20,7 @@ trap cleanup EXIT
 
 if [ -z "${DATABASE_URL:-}" ]; then
     pgdir=$(mktemp -d /tmp/users-api-pg.XXXXXX)
-    pgport=$("$here/free-port.sh" 55432)
+    pgport=$("$here/free-port.sh" 25432)
     echo "run: no DATABASE_URL; starting a throwaway PostgreSQL on 127.0.0.1:$pgport ($pgdir)" >&2
     DATABASE_URL=$("$here/pg.sh" start "$pgdir" "$pgport" | tail -n 1)
     export DATABASE_URL

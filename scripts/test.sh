@@ -17,7 +17,9 @@ export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$(pwd)/tests/lsan.supp}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 JOBS=${JOBS:-$(nproc)}
 
-work=$(mktemp -d /tmp/users-api-test.XXXXXX)
+# Logs of the last run stay in build/test-logs/ for reading after a failure.
+work=$root/build/test-logs
+rm -rf "$work" && mkdir -p "$work"
 passed=0
 failed=0
 failures=()
@@ -28,7 +30,6 @@ cleanup() {
     [ -n "$server_pid" ] && kill -KILL "$server_pid" 2>/dev/null
     [ -n "$pgdir" ] && scripts/pg.sh stop "$pgdir" >/dev/null 2>&1
     [ -n "$pgdir" ] && rm -rf "$pgdir"
-    rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -93,7 +94,7 @@ fi
 
 step "PostgreSQL"
 pgdir=$(mktemp -d /tmp/users-api-testpg.XXXXXX)
-pgport=$(scripts/free-port.sh 56000)
+pgport=$(scripts/free-port.sh 26000)
 if ! TEST_DATABASE_URL=$(scripts/pg.sh start "$pgdir" "$pgport" 2>"$work/pg.log" | tail -n 1) ||
     [ -z "$TEST_DATABASE_URL" ]; then
     cat "$work/pg.log" >&2

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* From the build: db/migrations/*.sql, sorted by name. */
+/* From the build: every db/migrations file, sorted by name. */
 extern const rt_migration svc_migrations[];
 extern const size_t svc_nmigrations;
 

@@ -822,8 +822,6 @@ static struct MHD_Daemon *start_daemon(rt_server *s, rt_loop *l, bind_addr *a)
 static bool loop_init(rt_loop *l, rt_server *s)
 {
     l->srv = s;
-    l->epfd = -1;
-    l->evfd = -1;
     rt_buf_init(&l->resp.body);
     resp_reset(&l->resp);
     l->arena = rt_arena_new(ARENA_FIRST_CHUNK);
@@ -932,6 +930,8 @@ rt_server *rt_server_start(const rt_server_opts *o, char *err, size_t errlen)
     s->o = *o;
     s->n = n;
     atomic_init(&s->state, ST_RUN);
+    for (unsigned i = 0; i < n; i++) /* so server_free can tell what exists */
+        s->loops[i].epfd = s->loops[i].evfd = -1;
     for (unsigned i = 0; i < n; i++) {
         if (!loop_init(&s->loops[i], s)) {
             set_err(err, errlen, "event loop setup failed (memory or fds)");

@@ -151,10 +151,22 @@ static const char *walk(rt_json_dec *d, const char *ptr, char *buf, size_t n)
         buf[l] = '\0';
         return buf;
     }
-    const char *tok = ptr + 1;
-    const char *end = strchr(tok, '/');
-    size_t tl = end ? (size_t)(end - tok) : strlen(tok);
-    const char *rest = tok + tl;
+    const char *raw = ptr + 1;
+    const char *end = strchr(raw, '/');
+    size_t rl = end ? (size_t)(end - raw) : strlen(raw);
+    const char *rest = raw + rl;
+    /* RFC 6901: "~1" is '/', "~0" is '~'. */
+    char tok[256];
+    size_t tl = 0;
+    for (size_t i = 0; i < rl && tl < sizeof tok - 1; i++) {
+        if (raw[i] == '~' && i + 1 < rl && (raw[i + 1] == '0' || raw[i + 1] == '1')) {
+            tok[tl++] = raw[i + 1] == '1' ? '/' : '~';
+            i++;
+        } else {
+            tok[tl++] = raw[i];
+        }
+    }
+    tok[tl] = '\0';
     rt_json_type t = rt_json_peek(d);
     if (t == RT_JSON_OBJECT) {
         rt_str key;
