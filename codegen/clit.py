@@ -43,11 +43,13 @@ def comment(text, limit=200):
 
 def chunk_lines(data, width=76):
     """Split bytes into C literal pieces: one per source line, long lines cut
-    at `width` bytes (never inside a UTF-8 sequence, to keep them readable)."""
+    after a space near `width` bytes when there is one (never inside a UTF-8
+    sequence), to keep them readable."""
     pieces = []
     for line in data.splitlines(keepends=True):
         while len(line) > width:
-            cut = width
+            space = line.rfind(b" ", width // 2, width)
+            cut = space + 1 if space >= 0 else width
             while cut > 1 and (line[cut] & 0xC0) == 0x80:
                 cut -= 1
             pieces.append(c_string(line[:cut]))

@@ -54,7 +54,7 @@ RESERVED = [
     "api_dispatch", "api_route", "api_route_match", "api_op", "api_op_names",
     "api_spec_yaml", "api_spec_yaml_len", "api_spec_json", "api_spec_json_len",
     "API_DECODE_ENOMEM", "API_OP_COUNT", "API_OP_SPEC_YAML", "API_OP_SPEC_JSON",
-    "API_ROUTE_MAX_PARAMS", "API_GEN_H",
+    "API_ROUTE_MAX_PARAMS", "API_GEN_H", "api__serve_spec",
 ]
 
 
@@ -593,8 +593,8 @@ class Builder:
         if not isinstance(op_id, str):
             raise SpecError(ptr_join(optr, "operationId"), "operationId must be a string")
         base = snake(op_id) if op_id else snake(method.lower() + "_" + path)
-        c_name = self.ns.claim(base, ["api_{}_params", "api_{}_result", "svc_{}",
-                                      lambda c: "API_OP_" + c.upper()])
+        c_name = self.ns.claim(base, ["api_{}_params", "api_{}_result", "svc_{}", "api__serve_{}",
+                                      "api__params_{}", lambda c: "API_OP_" + c.upper()])
         o = ir.Operation(
             op_id=op_id, label=op_id or "%s %s" % (method, path), c_name=c_name,
             svc_name="svc_" + c_name, enum_name="API_OP_" + c_name.upper(), method=method,

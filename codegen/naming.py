@@ -7,8 +7,9 @@ the first claimant keeping the plain name and later ones getting _2, _3, ...
 
 import re
 
-# C17 keywords plus the C23 ones and the macros of <stdbool.h>, which a member
-# name must not spell either.
+# C17 keywords, the C23 ones, and names the C library or GNU mode may define
+# as macros (<stdbool.h>, <errno.h>, <stdio.h>, `linux`): a member must not
+# spell any of them.
 C_KEYWORDS = frozenset("""
     auto break case char const continue default do double else enum extern
     float for goto if inline int long register restrict return short signed
@@ -16,6 +17,7 @@ C_KEYWORDS = frozenset("""
     _Alignas _Alignof _Atomic _Bool _Complex _Generic _Imaginary _Noreturn
     _Static_assert _Thread_local alignas alignof bool constexpr false nullptr
     static_assert thread_local true typeof typeof_unqual
+    errno stdin stdout stderr assert offsetof linux unix i386
 """.split())
 
 _ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")

@@ -335,6 +335,7 @@ static void api__serve_create_user(rt_req *req, rt_resp *resp, const api_route *
     api_new_user body;
     rt_json_dec d;
     rt_path p;
+    rt_errs verrs;
     int rc;
     api_create_user_result res;
     rt_status st;
@@ -353,8 +354,11 @@ static void api__serve_create_user(rt_req *req, rt_resp *resp, const api_route *
         api__malformed(req, resp, &d, rc);
         return;
     }
-    if (!api__has_errs(&req->errs))
-        api_new_user_validate(&body, &p, &req->errs);
+    /* Validate even after field errors, so the client hears of every problem
+     * at once; rt_errs_merge drops findings on fields that failed to decode. */
+    rt_errs_init(&verrs);
+    api_new_user_validate(&body, &p, &verrs);
+    rt_errs_merge(&req->errs, &verrs);
     if (api__has_errs(&req->errs)) {
         rt_resp_error(req, resp, RT_E_VALIDATION, "invalid request body");
         return;
@@ -558,6 +562,7 @@ static void api__serve_update_user(rt_req *req, rt_resp *resp, const api_route *
     api_user_patch body;
     rt_json_dec d;
     rt_path p;
+    rt_errs verrs;
     int rc;
     api_update_user_result res;
     rt_status st;
@@ -580,8 +585,11 @@ static void api__serve_update_user(rt_req *req, rt_resp *resp, const api_route *
         api__malformed(req, resp, &d, rc);
         return;
     }
-    if (!api__has_errs(&req->errs))
-        api_user_patch_validate(&body, &p, &req->errs);
+    /* Validate even after field errors, so the client hears of every problem
+     * at once; rt_errs_merge drops findings on fields that failed to decode. */
+    rt_errs_init(&verrs);
+    api_user_patch_validate(&body, &p, &verrs);
+    rt_errs_merge(&req->errs, &verrs);
     if (api__has_errs(&req->errs)) {
         rt_resp_error(req, resp, RT_E_VALIDATION, "invalid request body");
         return;

@@ -521,3 +521,24 @@ int64_t rt_mono_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* True when `anc` is `ptr` or one of its ancestors ("" is everyone's). */
+static bool pointer_covers(const char *anc, const char *ptr)
+{
+    size_t n = strlen(anc);
+    return strncmp(anc, ptr, n) == 0 && (ptr[n] == '\0' || ptr[n] == '/');
+}
+
+void rt_errs_merge(rt_errs *e, const rt_errs *more)
+{
+    unsigned before = e->n;
+    for (unsigned i = 0; i < more->n; i++) {
+        bool covered = false;
+        for (unsigned k = 0; k < before && !covered; k++)
+            covered = pointer_covers(e->e[k].field, more->e[i].field);
+        if (!covered)
+            rt_errs_add(e, more->e[i].field, more->e[i].reason);
+    }
+    /* Whether those were covered is unknown; say they exist. */
+    e->dropped += more->dropped;
+}

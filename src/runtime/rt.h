@@ -150,6 +150,12 @@ void rt_errs_init(rt_errs *e);
 void rt_errs_add(rt_errs *e, const char *field, const char *reason);
 /* field = the path's current pointer. */
 void rt_errs_add_path(rt_errs *e, const rt_path *p, const char *reason);
+/*
+ * Append the errors of `more` (a validator's findings) to e, except those at
+ * a pointer where e already has an error, or below one: a field that failed
+ * to decode (missing, wrong type) is not also reported as too short.
+ */
+void rt_errs_merge(rt_errs *e, const rt_errs *more);
 /* field = "<prefix><name>", for parameters: rt_errs_add_param(e, "query.", "limit", ...). */
 void rt_errs_add_param(rt_errs *e, const char *in_prefix, const char *name, const char *reason);
 

@@ -264,6 +264,24 @@ Test(create, every_field_error_is_reported_together)
     http_resp_free(&r);
 }
 
+Test(create, decode_and_constraint_errors_are_reported_together)
+{
+    http_resp r;
+    cr_assert_eq(http_json("POST", "/users", J({ "username" : "x" }), &r), 0);
+    expect_error(&r, 400, "VALIDATION_ERROR");
+    cr_assert(strstr(r.body, "{\"field\":\"/email\",\"reason\":\"is required\"}") != NULL, "%s", r.body);
+    cr_assert(strstr(r.body, "{\"field\":\"/username\",\"reason\":\"must be at least 3 characters\"}") != NULL,
+              "%s", r.body);
+    http_resp_free(&r);
+
+    cr_assert_eq(http_json("POST", "/users", J({ "username" : 7, "email" : "ok@example.com" }), &r), 0);
+    expect_error(&r, 400, "VALIDATION_ERROR");
+    cr_assert_null(strstr(r.body, "/email"), "%s", r.body);
+    cr_assert_null(json_at(r.body, r.len, "/error/details/1", (char[64]){ 0 }, 64),
+                   "a wrong type is one error, not two: %s", r.body);
+    http_resp_free(&r);
+}
+
 Test(create, unknown_fields_are_rejected)
 {
     expect_invalid(J({ "username" : "unknownf1", "email" : "u@example.com", "admin" : true }),

@@ -32,6 +32,26 @@ static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
     return add;
 }
 
+/*
+ * When the tests run through Prism's validating proxy, every response that
+ * breaks the spec carries an sl-violations header whose entries are located
+ * at ["response", ...]. Those are appended to $PRISM_VIOLATIONS_LOG for the
+ * harness to fail on. Request-side violations are expected: the tests send
+ * bad requests on purpose.
+ */
+static void note_violations(const char *method, const char *path, const http_resp *r)
+{
+    const char *log = getenv("PRISM_VIOLATIONS_LOG");
+    char v[4096];
+    if (!log || !http_header(r, "sl-violations", v, sizeof v) || !strstr(v, "[\"response\""))
+        return;
+    FILE *f = fopen(log, "a");
+    if (f) {
+        fprintf(f, "%s %s -> %ld: %s\n", method, path, r->status, v);
+        fclose(f);
+    }
+}
+
 const char *api_url(void)
 {
     const char *u = getenv("API_URL");
@@ -87,6 +107,7 @@ int http_do(const char *method, const char *path, const char *content_type,
         fprintf(stderr, "http_do %s %s: %s\n", method, path, curl_easy_strerror(rc));
         return -1;
     }
+    note_violations(method, path, out);
     return 0;
 }
 

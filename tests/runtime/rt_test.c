@@ -419,3 +419,30 @@ Test(rt_time, clocks)
     int64_t m2 = rt_mono_ms();
     cr_assert_geq(m2, m1);
 }
+
+/* A validator's findings on fields that failed to decode are dropped; the
+ * rest are kept (the router reports every problem of a body at once). */
+Test(errs, merge_drops_findings_on_fields_that_failed_to_decode)
+{
+    rt_errs e, more;
+    rt_errs_init(&e);
+    rt_errs_init(&more);
+    rt_errs_add(&e, "/username", "is required");
+    rt_errs_add(&e, "/items/0", "must be an object");
+    rt_errs_add(&more, "/username", "must be at least 3 characters");
+    rt_errs_add(&more, "/items/0/name", "must be at least 1 character");
+    rt_errs_add(&more, "/items/1/name", "must be at least 1 character");
+    rt_errs_add(&more, "/user", "must be a valid email address");
+    rt_errs_add(&more, "", "must have at least 1 property");
+    rt_errs_merge(&e, &more);
+    cr_assert_eq(e.n, 5);
+    cr_assert_str_eq(e.e[2].field, "/items/1/name");
+    cr_assert_str_eq(e.e[3].field, "/user");
+    cr_assert_str_eq(e.e[4].field, "");
+
+    rt_errs root;
+    rt_errs_init(&root);
+    rt_errs_add(&root, "", "must be an object");
+    rt_errs_merge(&root, &more);
+    cr_assert_eq(root.n, 1, "the root covers every pointer");
+}

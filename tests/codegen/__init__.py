@@ -1,0 +1,1 @@
+"""Tests of codegen/ (see test_generator.py)."""
