@@ -31,10 +31,12 @@ echo "run: serving on ${BIND_ADDR:-127.0.0.1}:${PORT:-8080} (Ctrl-C stops)" >&2
 "$server" &
 pid=$!
 trap 'kill -TERM "$pid" 2>/dev/null || true' INT TERM
+# A trapped signal interrupts wait; wait again until the server is gone,
+# then once more for its own exit status (bash keeps it).
+while kill -0 "$pid" 2>/dev/null; do
+    wait "$pid" || true
+done
 status=0
-wait "$pid" || status=$?
-# A trapped signal interrupts the first wait; wait again for the real exit.
-if kill -0 "$pid" 2>/dev/null; then
-    wait "$pid" || status=$?
-fi
+wait "$pid" 2>/dev/null || status=$?
+[ "$status" -eq 127 ] && status=0
 exit "$status"

@@ -161,6 +161,7 @@ if [ -x "$prism" ]; then
 fi
 
 run "integration/api_test" build/san/tests/integration/api_test --jobs "$JOBS"
+run "integration/load_test" build/san/tests/integration/load_test --jobs 1
 
 step "responses checked against the spec by Prism's proxy"
 wait_http() { for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; return 1; }
