@@ -136,3 +136,24 @@ clean:
 	rm -rf build
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------- fuzzing
+# libFuzzer (clang) over the JSON decoder and the generated decoders, seeded
+# with JSONTestSuite. `make fuzz` runs FUZZ_SECONDS; `make fuzz-replay` runs
+# every seed once (deterministic; part of make test).
+FUZZ_SECONDS ?= 60
+FUZZ_SEEDS ?= tests/fuzz/seeds ../shared/testdata/JSONTestSuite/test_parsing
+FUZZ_BIN := build/fuzz/json_fuzz
+FUZZ_SRC := tests/fuzz/json_fuzz.c generated/api_types.gen.c src/runtime/rt.c src/runtime/json.c src/runtime/validate.c
+
+$(FUZZ_BIN): $(FUZZ_SRC) $(wildcard src/runtime/*.h) generated/api.gen.h
+	@mkdir -p $(@D)/corpus
+	$(Q)clang -std=c17 $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    $(CPPFLAGS) -o $@ $(FUZZ_SRC) -lm
+
+.PHONY: fuzz fuzz-replay
+fuzz: $(FUZZ_BIN)
+	cd build/fuzz && ./json_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 corpus $(abspath $(FUZZ_SEEDS))
+
+fuzz-replay: $(FUZZ_BIN)
+	$(Q)$(FUZZ_BIN) -runs=0 $(FUZZ_SEEDS)

@@ -103,6 +103,8 @@ if ! make -s -j"$JOBS" test-bins >"$work/build-rel.log" 2>&1; then
     exit 1
 fi
 
+run "fuzz-replay (libFuzzer target over its seeds)" make -s fuzz-replay
+
 step "PostgreSQL"
 pgdir=$(mktemp -d /tmp/users-api-testpg.XXXXXX)
 pgport=$(scripts/free-port.sh 26000)

@@ -215,26 +215,33 @@ static bool make_room(shard *s)
 
 /* ================================================================ API */
 
+/* The fresh entry for key, or NULL; an expired one is removed on the way.
+ * Caller holds s->mu, and must copy what it needs before unlocking: a
+ * concurrent put or del may free the entry. */
+static entry *live_entry(shard *s, uint64_t key, uint64_t h)
+{
+    entry **link = NULL;
+    entry *e = find(s, key, h, &link);
+    if (e && rt_mono_ms() >= e->expires_ms) {
+        remove_entry(s, e, link);
+        e = NULL;
+    }
+    return e;
+}
+
 bool rt_cache_get(rt_cache *c, uint64_t key, rt_buf *out)
 {
     if (!c || !c->enabled)
         return false;
     uint64_t h = mix64(key);
     shard *s = shard_of(c, h);
-    int64_t now = rt_mono_ms();
     bool hit = false;
 
     pthread_mutex_lock(&s->mu);
-    entry **link = NULL;
-    entry *e = find(s, key, h, &link);
-    if (e) {
-        if (now >= e->expires_ms) {
-            remove_entry(s, e, link);
-        } else if (rt_buf_reserve(out, e->len)) {
-            /* Copy under the lock: a concurrent put or del may free e. */
-            rt_buf_put(out, e->data, e->len);
-            hit = true;
-        }
+    entry *e = live_entry(s, key, h);
+    if (e && rt_buf_reserve(out, e->len)) {
+        rt_buf_put(out, e->data, e->len);
+        hit = true;
     }
     pthread_mutex_unlock(&s->mu);
     return hit;
@@ -246,25 +253,17 @@ bool rt_cache_get_arena(rt_cache *c, uint64_t key, rt_arena *a, rt_str *out)
         return false;
     uint64_t h = mix64(key);
     shard *s = shard_of(c, h);
-    int64_t now = rt_mono_ms();
     bool hit = false;
 
     pthread_mutex_lock(&s->mu);
-    entry **link = NULL;
-    entry *e = find(s, key, h, &link);
-    if (e) {
-        if (now >= e->expires_ms) {
-            remove_entry(s, e, link);
-        } else {
-            /* The arena belongs to the calling request alone, so allocating
-             * under the shard lock cannot deadlock. */
-            char *p = rt_arena_alloc(a, e->len);
-            if (p) {
-                memcpy(p, e->data, e->len);
-                *out = (rt_str){ p, e->len };
-                hit = true;
-            }
-        }
+    entry *e = live_entry(s, key, h);
+    /* The arena belongs to the calling request alone, so allocating under
+     * the shard lock cannot deadlock. */
+    char *p = e ? rt_arena_alloc(a, e->len) : NULL;
+    if (p) {
+        memcpy(p, e->data, e->len);
+        *out = (rt_str){ p, e->len };
+        hit = true;
     }
     pthread_mutex_unlock(&s->mu);
     return hit;

@@ -80,6 +80,16 @@ static rt_status row_to_user(rt_req *req, const PGresult *r, int row, api_user *
     return RT_OK;
 }
 
+/* The single row a statement by id returned into *u, or 404 when there is
+ * none; clears r either way. */
+static rt_status one_user(rt_req *req, PGresult *r, api_user *u)
+{
+    rt_status st = PQntuples(r) == 0 ? rt_req_fail(req, RT_E_NOT_FOUND, "user not found")
+                                     : row_to_user(req, r, 0, u);
+    PQclear(r);
+    return st;
+}
+
 /* Map a failed rt_pg_exec/acquire to the client's status; log the cause. */
 static rt_status db_failure(rt_req *req, rt_status st, const char *what, const char *sqlstate,
                             rt_pg_conn *c)
@@ -167,9 +177,7 @@ rt_status svc_create_user(rt_req *req, api_new_user *body, api_create_user_resul
         return rt_req_fail(req, RT_E_CONFLICT, "username or email already taken");
     if (st != RT_OK)
         return st;
-    st = PQntuples(r) == 1 ? row_to_user(req, r, 0, &res->body_201)
-                           : rt_req_fail(req, RT_E_INTERNAL, NULL);
-    PQclear(r);
+    st = one_user(req, r, &res->body_201); /* INSERT ... RETURNING: always one row */
     if (st != RT_OK)
         return st;
 
@@ -194,14 +202,8 @@ rt_status svc_get_user(rt_req *req, const api_get_user_params *params, api_get_u
     const char *vals[1] = { id_text(idbuf, params->id) };
     PGresult *r = NULL;
     rt_status st = run(req, STMT_GET, 1, vals, &r);
-    if (st != RT_OK)
-        return st;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        return rt_req_fail(req, RT_E_NOT_FOUND, "user not found");
-    }
-    st = row_to_user(req, r, 0, &res->body_200);
-    PQclear(r);
+    if (st == RT_OK)
+        st = one_user(req, r, &res->body_200);
     if (st != RT_OK)
         return st;
 
@@ -271,12 +273,7 @@ rt_status svc_update_user(rt_req *req, const api_update_user_params *params, api
         return rt_req_fail(req, RT_E_CONFLICT, "username or email already taken");
     if (st != RT_OK)
         return st;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        return rt_req_fail(req, RT_E_NOT_FOUND, "user not found");
-    }
-    st = row_to_user(req, r, 0, &res->body_200);
-    PQclear(r);
+    st = one_user(req, r, &res->body_200);
     rt_cache_del(app_of(req)->users, (uint64_t)params->id);
     return st;
 }
