@@ -10,5 +10,4 @@ for py in /usr/bin/python3 python3 /usr/local/bin/python3; do
     fi
 done
 echo "no python3 with jinja2 and PyYAML found; run scripts/deps.sh (installs python3-jinja2 python3-yaml)" >&2
-echo false
 exit 1
