@@ -3,7 +3,8 @@
  * Run by scripts/test.sh with --jobs 1 after api_test (it stops and starts
  * the shared test database). Environment: API_URL (the running server),
  * PG_DIR and PG_PORT (the test cluster, driven through scripts/pg.sh),
- * SERVER_BIN and TEST_DATABASE_URL (to start extra servers).
+ * SERVER_BIN, TEST_DATABASE_URL and two free ports SPARE_PORT_1/2 (to start
+ * extra servers).
  */
 #include "client.h"
 
@@ -104,6 +105,8 @@ static pid_t start_server(int port)
     for (int i = 0; i < 100; i++) {
         if (status_of("GET", "/healthz", NULL) == 200)
             return pid;
+        int st;
+        cr_assert_eq(waitpid(pid, &st, WNOHANG), 0, "the server on port %d exited at start", port);
         usleep(100 * 1000);
     }
     kill(pid, SIGKILL);
@@ -143,7 +146,7 @@ Test(shutdown, sigterm_finishes_the_request_in_flight_then_exits_0)
 {
     (void)env("SERVER_BIN");
     (void)env("TEST_DATABASE_URL");
-    int port = 20000 + (int)(getpid() % 20000);
+    int port = atoi(env("SPARE_PORT_1"));
     pid_t pid = start_server(port);
 
     /* A request whose body is still arriving when the signal comes. */
@@ -176,7 +179,7 @@ Test(shutdown, sigterm_finishes_the_request_in_flight_then_exits_0)
 
 Test(shutdown, sigint_exits_0)
 {
-    int port = 20000 + (int)((getpid() + 7) % 20000);
+    int port = atoi(env("SPARE_PORT_2"));
     pid_t pid = start_server(port);
     kill(pid, SIGINT);
     cr_assert_eq(wait_exit(pid, 15000), 0);
