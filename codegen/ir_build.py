@@ -759,6 +759,13 @@ class Builder:
             if path not in has:
                 templates.append((path, "", [path[1:]], [("GET", enum)]))
                 builtin.append(path)
+        # HEAD is served wherever GET is (RFC 9110 9.3.2): the same handler
+        # runs and libmicrohttpd sends the headers without the body.
+        for t in templates:
+            ms = t[3]
+            get = [enum for m, enum in ms if m == "GET"]
+            if get and not any(m == "HEAD" for m, _ in ms):
+                ms.append(("HEAD", get[0]))
         used = {m for _, _, _, ms in templates for m, _ in ms}
         methods = [m for m in METHODS if m in used]
         routes, shapes = [], {}

@@ -40,7 +40,7 @@ const char *const api_op_names[API_OP_COUNT] = {
 
 enum {
     API__MAX_SEGS = 2,
-    API__METHODS = 4,
+    API__METHODS = 5,
 };
 
 /* One path of the spec: its segments (lit NULL: a {parameter}; entries past
@@ -56,43 +56,43 @@ typedef struct api__path {
     rt_str allow;
 } api__path;
 
-/* Method columns: GET, POST, PATCH, DELETE. */
+/* Method columns: GET, HEAD, POST, PATCH, DELETE. */
 static const api__path api__paths[] = {
     {
         "/healthz", 1,
         { { "healthz", 7 }, { NULL, 0 }, },
-        { API_OP_GET_HEALTHZ, -1, -1, -1 },
-        { "GET", 3 },
+        { API_OP_GET_HEALTHZ, API_OP_GET_HEALTHZ, -1, -1, -1 },
+        { "GET, HEAD", 9 },
     },
     {
         "/readyz", 1,
         { { "readyz", 6 }, { NULL, 0 }, },
-        { API_OP_GET_READYZ, -1, -1, -1 },
-        { "GET", 3 },
+        { API_OP_GET_READYZ, API_OP_GET_READYZ, -1, -1, -1 },
+        { "GET, HEAD", 9 },
     },
     {
         "/users", 1,
         { { "users", 5 }, { NULL, 0 }, },
-        { API_OP_LIST_USERS, API_OP_CREATE_USER, -1, -1 },
-        { "GET, POST", 9 },
+        { API_OP_LIST_USERS, API_OP_LIST_USERS, API_OP_CREATE_USER, -1, -1 },
+        { "GET, HEAD, POST", 15 },
     },
     {
         "/openapi.yaml", 1,
         { { "openapi.yaml", 12 }, { NULL, 0 }, },
-        { API_OP_SPEC_YAML, -1, -1, -1 },
-        { "GET", 3 },
+        { API_OP_SPEC_YAML, API_OP_SPEC_YAML, -1, -1, -1 },
+        { "GET, HEAD", 9 },
     },
     {
         "/openapi.json", 1,
         { { "openapi.json", 12 }, { NULL, 0 }, },
-        { API_OP_SPEC_JSON, -1, -1, -1 },
-        { "GET", 3 },
+        { API_OP_SPEC_JSON, API_OP_SPEC_JSON, -1, -1, -1 },
+        { "GET, HEAD", 9 },
     },
     {
         "/users/{id}", 2,
         { { "users", 5 }, { NULL, 0 }, },
-        { API_OP_GET_USER, -1, API_OP_UPDATE_USER, API_OP_DELETE_USER },
-        { "GET, PATCH, DELETE", 18 },
+        { API_OP_GET_USER, API_OP_GET_USER, -1, API_OP_UPDATE_USER, API_OP_DELETE_USER },
+        { "GET, HEAD, PATCH, DELETE", 24 },
     },
 };
 
@@ -105,16 +105,18 @@ static int api__method(rt_str m)
             return 0;
         break;
     case 4:
-        if (memcmp(m.ptr, "POST", 4) == 0)
+        if (memcmp(m.ptr, "HEAD", 4) == 0)
             return 1;
+        if (memcmp(m.ptr, "POST", 4) == 0)
+            return 2;
         break;
     case 5:
         if (memcmp(m.ptr, "PATCH", 5) == 0)
-            return 2;
+            return 3;
         break;
     case 6:
         if (memcmp(m.ptr, "DELETE", 6) == 0)
-            return 3;
+            return 4;
         break;
     }
     return -1;

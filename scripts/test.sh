@@ -171,10 +171,11 @@ if [ ${#prism_pids[@]} -eq 2 ] && wait_http "http://127.0.0.1:$prism_port/health
     wait_http "http://127.0.0.1:$canary_port/healthz"; then
     : >"$work/prism-violations.log"
     # hostile/* is left out: Prism parses and re-serialises request bodies, so
-    # malformed ones never reach the server as sent.
+    # malformed ones never reach the server as sent; head/* too: Prism 5.14
+    # tries to parse a JSON body in the answer to HEAD and fails with a 500.
     run "prism/api_test" env API_URL="http://127.0.0.1:$prism_port" \
         PRISM_VIOLATIONS_LOG="$work/prism-violations.log" \
-        build/san/tests/integration/api_test --jobs "$JOBS" --filter '!(hostile)/*'
+        build/san/tests/integration/api_test --jobs "$JOBS" --filter '!(hostile|head)/*'
     if [ -s "$work/prism-violations.log" ]; then
         record "prism: responses that break the spec" 1 "$work/prism-violations.log"
     else

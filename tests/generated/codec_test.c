@@ -657,12 +657,24 @@ Test(router, method_not_allowed_lists_methods)
     api_route r;
 
     cr_assert_eq(route("PUT", "/users/1", &r), 405);
-    cr_assert(rt_str_is(r.allow, "GET, PATCH, DELETE"));
+    cr_assert(rt_str_is(r.allow, "GET, HEAD, PATCH, DELETE"));
     cr_assert_eq(route("DELETE", "/users", &r), 405);
-    cr_assert(rt_str_is(r.allow, "GET, POST"));
+    cr_assert(rt_str_is(r.allow, "GET, HEAD, POST"));
     cr_assert_eq(route("BREW", "/healthz", &r), 405);
-    cr_assert(rt_str_is(r.allow, "GET"));
+    cr_assert(rt_str_is(r.allow, "GET, HEAD"));
     cr_assert_eq(route("get", "/healthz", &r), 405);
+}
+
+Test(router, head_is_served_by_the_get_operation)
+{
+    api_route g, h;
+
+    cr_assert_eq(route("GET", "/users/7", &g), 0);
+    cr_assert_eq(route("HEAD", "/users/7", &h), 0);
+    cr_assert_eq(h.op, g.op);
+    cr_assert_eq(h.nparams, 1);
+    cr_assert(rt_str_is(h.params[0], "7"));
+    cr_assert_eq(route("HEAD", "/openapi.json", &h), 0);
 }
 
 /* ================================================================ router: dispatch */
@@ -881,7 +893,7 @@ Test(dispatch, not_found_and_method_not_allowed)
     cr_assert_eq(cur.resp.status, 405);
     cr_assert(strstr(out, ERROR_PREFIX("METHOD_NOT_ALLOWED")) == out, "%s", out);
     cr_assert_not_null(header("Allow"));
-    cr_assert_str_eq(header("Allow"), "GET, PATCH, DELETE");
+    cr_assert_str_eq(header("Allow"), "GET, HEAD, PATCH, DELETE");
     cr_assert_eq(stub.calls, 0);
 }
 

@@ -104,6 +104,22 @@ Test(health, request_id_is_echoed_and_hostile_ids_replaced)
     http_resp_free(&r);
 }
 
+Test(head, answers_like_get_without_a_body)
+{
+    http_resp r;
+    cr_assert_eq(http_do("HEAD", "/healthz", NULL, NULL, 0, NULL, &r), 0);
+    cr_assert_eq(r.status, 200);
+    cr_assert_eq(r.len, 0);
+    char cl[32], rid[256];
+    cr_assert_str_eq(http_header(&r, "Content-Length", cl, sizeof cl), "15");
+    cr_assert_not_null(http_header(&r, "X-Request-ID", rid, sizeof rid));
+    http_resp_free(&r);
+    cr_assert_eq(http_do("HEAD", "/users/9223372036854775807", NULL, NULL, 0, NULL, &r), 0);
+    cr_assert_eq(r.status, 404);
+    cr_assert_eq(r.len, 0);
+    http_resp_free(&r);
+}
+
 Test(health, two_requests_get_different_ids)
 {
     http_resp a, b;
@@ -481,11 +497,11 @@ Test(routing, unknown_path_is_404_and_wrong_method_is_405)
     char allow[128];
     cr_assert_eq(http_json("PUT", "/users/1", "{}", &r), 0);
     expect_error(&r, 405, "METHOD_NOT_ALLOWED");
-    cr_assert_str_eq(http_header(&r, "Allow", allow, sizeof allow), "GET, PATCH, DELETE");
+    cr_assert_str_eq(http_header(&r, "Allow", allow, sizeof allow), "GET, HEAD, PATCH, DELETE");
     http_resp_free(&r);
     cr_assert_eq(http_do("DELETE", "/users", NULL, NULL, 0, NULL, &r), 0);
     expect_error(&r, 405, "METHOD_NOT_ALLOWED");
-    cr_assert_str_eq(http_header(&r, "Allow", allow, sizeof allow), "GET, POST");
+    cr_assert_str_eq(http_header(&r, "Allow", allow, sizeof allow), "GET, HEAD, POST");
     http_resp_free(&r);
 }
 
