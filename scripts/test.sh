@@ -193,7 +193,8 @@ fi
 kill "${prism_pids[@]}" 2>/dev/null
 SPARE_PORT_1=$(scripts/free-port.sh 18600)
 SPARE_PORT_2=$(scripts/free-port.sh $((SPARE_PORT_1 + 1)))
-export SPARE_PORT_1 SPARE_PORT_2
+SPARE_PORT_3=$(scripts/free-port.sh $((SPARE_PORT_2 + 1)))
+export SPARE_PORT_1 SPARE_PORT_2 SPARE_PORT_3
 run "integration/resilience_test" build/san/tests/integration/resilience_test --jobs 1
 
 step "server stops on SIGTERM"

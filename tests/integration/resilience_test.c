@@ -3,7 +3,7 @@
  * Run by scripts/test.sh with --jobs 1 after api_test (it stops and starts
  * the shared test database). Environment: API_URL (the running server),
  * PG_DIR and PG_PORT (the test cluster, driven through scripts/pg.sh),
- * SERVER_BIN, TEST_DATABASE_URL and two free ports SPARE_PORT_1/2 (to start
+ * SERVER_BIN, TEST_DATABASE_URL and three free ports SPARE_PORT_1..3 (to start
  * extra servers).
  */
 #include "client.h"
@@ -87,6 +87,7 @@ Test(outage, database_down_gives_503_then_recovers_without_restart)
 
 static pid_t start_server(int port)
 {
+    fflush(NULL);
     pid_t pid = fork();
     cr_assert_neq(pid, -1);
     if (pid == 0) {
@@ -182,5 +183,54 @@ Test(shutdown, sigint_exits_0)
     int port = atoi(env("SPARE_PORT_2"));
     pid_t pid = start_server(port);
     kill(pid, SIGINT);
+    cr_assert_eq(wait_exit(pid, 15000), 0);
+}
+
+/* ---------------------------------------------------------------- timeouts */
+
+/* Seconds until the server closes fd (reads return 0 or an error), at most
+ * limit_s; -1 when it is still open then. */
+static double seconds_until_closed(int fd, int limit_s)
+{
+    int64_t t0 = now_ms();
+    struct timeval tv = { .tv_sec = 0, .tv_usec = 200 * 1000 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[256];
+    while (now_ms() - t0 < limit_s * 1000) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+            return (double)(now_ms() - t0) / 1000.0;
+    }
+    return -1;
+}
+
+Test(timeouts, idle_and_slow_connections_are_closed_after_conn_timeout)
+{
+    setenv("CONN_TIMEOUT_S", "1", 1);
+    int port = atoi(env("SPARE_PORT_3"));
+    pid_t pid = start_server(port);
+    unsetenv("CONN_TIMEOUT_S");
+
+    /* Idle keep-alive after one answered request. */
+    int idle = connect_port(port);
+    cr_assert_geq(idle, 0);
+    const char *req = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    cr_assert_eq(write(idle, req, strlen(req)), (ssize_t)strlen(req));
+    char buf[1024];
+    cr_assert_gt(read(idle, buf, sizeof buf), 0);
+
+    /* A client that sends half a header block and stalls. */
+    int slow = connect_port(port);
+    cr_assert_geq(slow, 0);
+    cr_assert_eq(write(slow, "GET /healthz HTTP/1.1\r\nHo", 26), 26);
+
+    double t_idle = seconds_until_closed(idle, 10);
+    double t_slow = seconds_until_closed(slow, 10);
+    cr_assert(t_idle >= 0, "an idle connection was kept past 10 s");
+    cr_assert(t_slow >= 0, "a stalled request was kept past 10 s");
+    close(idle);
+    close(slow);
+    cr_assert_eq(status_of("GET", "/healthz", NULL), 200, "new connections still served");
+    kill(pid, SIGTERM);
     cr_assert_eq(wait_exit(pid, 15000), 0);
 }
