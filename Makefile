@@ -137,6 +137,10 @@ clean:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
+# Feature targets live in mk/*.mk (bench, docs, sdk, conformance, ...), each
+# owning its own variables and phony targets.
+include $(sort $(wildcard mk/*.mk))
+
 # ---------------------------------------------------------------- fuzzing
 # libFuzzer (clang) over the JSON decoder and the generated decoders, seeded
 # with JSONTestSuite. `make fuzz` runs FUZZ_SECONDS; `make fuzz-replay` runs

@@ -197,6 +197,15 @@ SPARE_PORT_3=$(scripts/free-port.sh $((SPARE_PORT_2 + 1)))
 export SPARE_PORT_1 SPARE_PORT_2 SPARE_PORT_3
 run "integration/resilience_test" build/san/tests/integration/resilience_test --jobs 1
 
+# Further suites live in scripts/test.d/*.sh, sourced in name order while the
+# sanitized server (API_URL, SERVER_BIN) and PostgreSQL (TEST_DATABASE_URL)
+# are up; each uses step/run/record like the steps above.
+for frag in scripts/test.d/*.sh; do
+    [ -f "$frag" ] || continue
+    # shellcheck source=/dev/null
+    source "$frag"
+done
+
 step "server stops on SIGTERM"
 kill -TERM "$server_pid"
 status=0
