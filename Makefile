@@ -35,7 +35,7 @@ WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wshadow
 CPPFLAGS := -D_GNU_SOURCE -Isrc/runtime -Igenerated -Isrc/service -I$(PG_INC)
 CFLAGS := -std=c17 $(WARN) $(OPT) -MMD -MP
 LDFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE),)
-LDLIBS := -lmicrohttpd -lpq -lpthread -lm
+LDLIBS := -lmicrohttpd -lpq -lpcre2-8 -lpthread -lm
 
 RUNTIME_SRC := $(sort $(wildcard src/runtime/*.c))
 GEN_SRC := generated/api_types.gen.c generated/api_router.gen.c generated/api_spec.gen.c
