@@ -64,7 +64,7 @@ GEN_STAMP := build/generated.stamp
 $(GEN_STAMP): $(SPEC) $(CODEGEN_DEPS)
 	@mkdir -p $(@D)
 	@test -n "$(PY)" || { scripts/find-python.sh; exit 1; }
-	$(Q)$(PY) codegen/generate.py --spec $(SPEC) --out $(OUT)
+	$(Q)$(PY) codegen/generate.py --spec $(SPEC) --out $(OUT) $(if $(filter generated,$(OUT)),,--scaffold)
 	@touch $@
 ifeq ($(SPEC)$(OUT),api/openapi.yamlgenerated)
 $(GEN_FILES): $(GEN_STAMP) ;
@@ -72,7 +72,7 @@ endif
 
 generate:
 	@test -n "$(PY)" || { scripts/find-python.sh; exit 1; }
-	$(Q)$(PY) codegen/generate.py --spec $(SPEC) --out $(OUT)
+	$(Q)$(PY) codegen/generate.py --spec $(SPEC) --out $(OUT) $(if $(filter generated,$(OUT)),,--scaffold)
 
 check-generated:
 	@test -n "$(PY)" || { scripts/find-python.sh; exit 1; }

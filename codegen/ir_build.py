@@ -377,9 +377,16 @@ class Builder:
         elif t == "number":
             shape = ir.Shape("number", "double", ptr, checks=self.number_checks(s, ptr, None))
         else:
+            checks = []
             if "enum" in s:
-                raise Unsupported(ptr_join(ptr, "enum"), "boolean enums are not supported")
-            shape = ir.Shape("bool", "bool", ptr)
+                vals = [v for v in s["enum"] if isinstance(v, bool)] \
+                    if isinstance(s["enum"], list) else []
+                if not vals:
+                    raise SpecError(ptr_join(ptr, "enum"), "a boolean enum must list booleans")
+                if len(set(vals)) == 1:
+                    checks.append(ir.Check("oneof", values=["true" if vals[0] else "false"],
+                                           reason="must be %s" % ("true" if vals[0] else "false")))
+            shape = ir.Shape("bool", "bool", ptr, checks=checks)
         shape.type_reason = TYPE_REASON[shape.kind]
         return shape, nullable, ro, wo
 
@@ -575,10 +582,9 @@ class Builder:
                                                and not k.startswith("x-")]
 
     def array_shape(self, s, ptr, base, label):
-        if "items" not in s:
-            raise Unsupported(ptr, "an array schema without 'items' is not supported")
         iptr = ptr_join(ptr, "items")
-        items, nullable, _, _ = self.shape_of(s["items"], iptr, base, label + "[]")
+        # No items: any JSON value (each kept as raw JSON).
+        items, nullable, _, _ = self.shape_of(s.get("items", {}), iptr, base, label + "[]")
         if nullable:
             raise Unsupported(iptr, "nullable array elements are not supported")
         if items.kind == "array":
