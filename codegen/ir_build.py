@@ -17,6 +17,7 @@ import math
 import ir
 from clit import byte_len, c_string, chunk_lines, comment
 from naming import Namespace, member, snake, upper
+from examples import check_examples
 from patterns import PatternError, compile_pattern
 from spec_loader import SpecError, Unsupported, ptr_join
 
@@ -1372,6 +1373,8 @@ class Builder:
                     node, ptr, snake(name), name), "schema %s" % name)
         ops, templates = self.build_ops()
         routes, methods, builtin = self.build_routes(templates)
+        for ptr, msg in check_examples(self.spec):
+            self.note(ptr, msg)
         self.finish_checks()
         structs = self.definition_order()
         objects = [t for k, t in structs if k == "object"]
