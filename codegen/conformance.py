@@ -294,8 +294,45 @@ class Oracle:
             for i, x in enumerate(v):
                 self.value(sh.items, x, ptr + "/%d" % i, False, dec, val)
             self.checks(sh, v, ptr, val)
+        elif k == "list":
+            # an array held inside an array: the inner array's shape rules
+            self.value(sh.items, v, ptr, False, dec, val)
+        elif k == "raw":
+            want = RAW_WANT.get(getattr(sh, "raw_want", "RT_JSON_NONE"))
+            if want is not None and not want[0](v):
+                dec.append((ptr, want[1]))
+        elif k == "union":
+            self.union(sh.union, v, ptr, dec, val)
         else:
             raise Skip("values of kind '%s' are not modelled yet" % k)
+
+    def union(self, u, v, ptr, dec, val):
+        if v is None and u.nullable:
+            return
+        if u.kind == "box":
+            a = u.alts[0]
+            self.value(a.shape, v, ptr, a.nullable, dec, val)
+            return
+        if u.disc_key_c:
+            if not isinstance(v, (dict, Pairs)):
+                dec.append((ptr, "must be an object"))
+                return
+            members = dict(reversed(v.pairs)) if isinstance(v, Pairs) else v
+            kp = ptr_key(ptr, u.disc_json)
+            if u.disc_json not in members:
+                dec.append((kp, "is required"))
+                return
+            alt = disc_alt(u, members[u.disc_json])
+            if alt is None:
+                dec.append((kp, u.disc_reason))
+                return
+            self.value(alt.shape, v, ptr, alt.nullable, dec, val)
+            return
+        hits = union_hits(self, u, v)
+        if not hits:
+            dec.append((ptr, u.reason))
+        elif u.kind == "oneOf" and len(hits) > 1:
+            dec.append((ptr, u.reason_many))
 
     def obj(self, obj, v, ptr, dec, val):
         if isinstance(v, dict):
@@ -307,12 +344,19 @@ class Oracle:
             return
         fields = {f.json_name: f for f in obj.fields}
         seen = set()
+        extra = 0
         for key, x in pairs:
             kp = ptr_key(ptr, key)
             f = fields.get(key)
             if f is None:
+                addl = getattr(obj, "addl", None)
                 if obj.strict:
                     dec.append((kp, "unknown field"))
+                elif addl is not None:
+                    self.value(addl, x, kp, getattr(obj, "addl_nullable", False), dec, val)
+                    extra += 1
+                elif getattr(obj, "count_unknown", ""):
+                    extra += 1
                 continue
             if key in seen:
                 dec.append((kp, "duplicate field"))
@@ -324,7 +368,7 @@ class Oracle:
                 dec.append((ptr_key(ptr, f.json_name), "is required"))
         for c in obj.checks:
             if c.kind == "props":
-                n = len(seen)
+                n = len(seen) + extra
                 if c.lo is not None and n < c.lo:
                     val.append((ptr, c.reason_lo))
                 elif c.hi is not None and n > c.hi:
@@ -356,6 +400,9 @@ class Oracle:
             if c.hi is not None and n > c.hi:
                 return c.reason_hi
             return None
+        if k == "unique":
+            texts = [to_json(x) for x in v]
+            return c.reason if len(set(texts)) != len(texts) else None
         if k == "pattern":
             return None if self.pattern_ok(c.pattern, v) else c.pattern.reason
         if k == "format":
@@ -377,7 +424,7 @@ class Oracle:
 
     def pattern_ok(self, pat, s):
         words = getattr(pat, "words", None)
-        if words:
+        if words and not getattr(pat, "regex", False):
             bits = [lit_value_hex(w) for w in words]
             data = s.encode("utf-8")
             if not all((bits[b >> 6] >> (b & 63)) & 1 for b in data):
@@ -407,6 +454,67 @@ def pattern_source(spec, pat):
     if not isinstance(src, str):
         raise Skip("the source of the pattern at %s is unknown" % pat.pointer)
     return src
+
+
+RAW_WANT = {
+    "RT_JSON_OBJECT": (lambda v: isinstance(v, (dict, Pairs)), "must be an object"),
+    "RT_JSON_ARRAY": (lambda v: isinstance(v, list), "must be an array"),
+    "RT_JSON_STRING": (lambda v: isinstance(v, str), "must be a string"),
+    "RT_JSON_NUMBER": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "must be a number"),
+    "RT_JSON_BOOL": (lambda v: isinstance(v, bool), "must be a boolean"),
+}
+
+
+def c_unlit(lit):
+    """The text of a C string literal written by clit.c_string."""
+    body = lit.strip()[1:-1]
+    out = bytearray()
+    i = 0
+    simple = {"n": 0x0A, "t": 0x09, "r": 0x0D, '"': 0x22, "\\": 0x5C, "?": 0x3F}
+    while i < len(body):
+        c = body[i]
+        if c == "\\":
+            n = body[i + 1]
+            if n in simple:
+                out.append(simple[n])
+                i += 2
+            else:
+                out.append(int(body[i + 1:i + 4], 8))
+                i += 4
+        else:
+            out += c.encode("utf-8")
+            i += 1
+    return out.decode("utf-8")
+
+
+def disc_texts(alt):
+    return [c_unlit(lit) for lit, _ in getattr(alt, "disc_values", [])]
+
+
+def disc_alt(u, tag):
+    if not isinstance(tag, str):
+        return None
+    for alt in u.alts:
+        if tag in disc_texts(alt):
+            return alt
+    return None
+
+
+def ir_union_shape(u):
+    """A Shape standing for the union u itself."""
+    from ir import Shape
+    return Shape("union", u.name, u.pointer, union=u)
+
+
+def union_hits(oracle, u, v):
+    """Alternatives v matches with no error (decoded and validated on a copy)."""
+    hits = []
+    for a in u.alts:
+        if not oracle.errors(a.shape, v, "", a.nullable):
+            hits.append(a)
+            if u.kind == "anyOf":
+                break
+    return hits
 
 
 def merge(dec, val):
@@ -454,11 +562,51 @@ class Synth:
             return self.valid_obj(sh.obj, mode, depth + 1)
         if k == "array":
             return self.valid_array(sh, mode, depth)
+        if k == "list":
+            return self.valid_array(sh.items, mode, depth + 1)
+        if k == "union":
+            return self.valid_union(sh.union, mode, depth + 1)
+        if k == "raw":
+            if getattr(sh, "raw_want", "") == "RT_JSON_OBJECT":
+                return {} if mode == "min" else {"k": [1, 2.5, "s\u00e9", None, True, {"n": {}}]}
+            return 0 if mode == "min" else {"k": ["v", -1, False, None]}
         pool = self.value_pool(sh, mode)
         good = [v for v in pool if not self.oracle.errors(sh, v)]
         if not good:
             raise Skip("no valid value found for %s" % sh.pointer)
         return pick(good, mode)
+
+    def valid_union(self, u, mode, depth, only=None):
+        """A valid instance of u; `only`: the index of the alternative to use."""
+        if depth > MAX_DEPTH * 2:
+            raise Skip("unions nest deeper than %d levels at %s" % (MAX_DEPTH * 2, u.pointer))
+        order = list(range(len(u.alts)))
+        if only is not None:
+            order = [only]
+        elif mode == "max":
+            order.reverse()
+        why = "no alternative gives a valid instance"
+        for i in order:
+            alt = u.alts[i]
+            for m in (mode, "min" if mode == "max" else "max"):
+                try:
+                    v = self.valid(alt.shape, m, depth)
+                except Skip as exc:
+                    why = str(exc)
+                    continue
+                if u.disc_key_c:
+                    tags = disc_texts(alt)
+                    if not tags or not isinstance(v, dict):
+                        continue
+                    v = dict(v)
+                    v[u.disc_json] = tags[0]
+                errs = self.oracle.errors(ir_union_shape(u), v)
+                if not errs:
+                    if u.kind == "oneOf" and not u.disc_key_c and union_hits(self.oracle, u, v)[0] is not alt:
+                        continue
+                    return v
+                why = "%s: %s %s" % (alt.label, errs[0][0] or "/", errs[0][1])
+        raise Skip("no valid instance of %s: %s" % (u.label, why))
 
     def value_pool(self, sh, mode):
         """Candidate values for a scalar shape, valid or not."""
@@ -596,10 +744,22 @@ class Synth:
             except Skip:
                 if f.required:
                     raise
+        addl = getattr(obj, "addl", None)
+        if addl is not None and mode == "max" and depth <= MAX_DEPTH:
+            for i, key in enumerate(extra_keys(obj, 2)):
+                if hi is not None and len(out) >= hi:
+                    break
+                try:
+                    out[key] = self.valid(addl, ("min", "max")[i % 2], depth)
+                except Skip:
+                    break
         if lo is not None and len(out) < lo:
             for f in obj.fields:
                 if f.json_name not in out and len(out) < lo:
                     out[f.json_name] = self.valid(f.shape, "min", depth)
+            if addl is not None:
+                for key in extra_keys(obj, lo - len(out)):
+                    out[key] = self.valid(addl, "min", depth)
         return out
 
     # ------------------------------------------------------------ expected encodings
@@ -612,27 +772,72 @@ class Synth:
             return self.expect_obj(sh.obj, v)
         if k == "array":
             return [self.expect(sh.items, x) for x in v]
+        if k == "list":
+            return self.expect(sh.items, v)
+        if k == "union":
+            return self.expect_union(sh.union, v)
         if k == "datetime":
             return format_datetime(parse_datetime(v))
         if k == "number":
             return float(v)
         return v
 
+    def expect_union(self, u, v):
+        if u.kind == "box":
+            return self.expect(u.alts[0].shape, v)
+        if u.disc_key_c:
+            alt = disc_alt(u, v.get(u.disc_json))
+        else:
+            alt = union_hits(self.oracle, u, v)[0]
+        return self.expect(alt.shape, v)
+
     def expect_obj(self, obj, v):
         out = {}
+        names = set()
         for f in obj.fields:
-            if f.json_name in v and not f.write_only:
+            names.add(f.json_name)
+            if f.write_only:
+                continue
+            if f.json_name in v:
                 out[f.json_name] = self.expect(f.shape, v[f.json_name], f.nullable)
+            elif getattr(f, "default_c", None) is not None:
+                d = self.field_default(f)
+                if d is not None:
+                    out[f.json_name] = self.expect(f.shape, d[0], f.nullable)
+        if getattr(obj, "addl", None) is not None:
+            for key, x in v.items():
+                if key not in names:
+                    out[key] = self.expect(obj.addl, x)
         return out
+
+    def field_default(self, f):
+        """(default,) the decoder fills in for an absent optional field, or None."""
+        for ptr in (f.pointer, f.shape.pointer):
+            try:
+                node = self.spec.get(ptr)
+                if isinstance(node, dict) and "$ref" in node:
+                    node, _ = self.spec.resolve(node, ptr)
+            except Exception:  # noqa: BLE001
+                continue
+            if isinstance(node, dict) and "default" in node:
+                return (node["default"],)
+        raise Skip("the default of %s is not found" % f.pointer)
 
     # ------------------------------------------------------------ negatives
 
     def bad_values(self, sh, valid_value, nullable):
         """[(label, value)] candidates that might break one constraint of sh."""
         k = sh.kind
-        out = [("wrong type", WRONG_TYPE.get(k, 0))]
+        if k in ("union", "raw", "list"):
+            out = [("wrong type", x) for x in ([], {}, "zz-not-listed", 12345, 1.5, True)]
+        else:
+            out = [("wrong type", WRONG_TYPE.get(k, 0))]
         if not nullable:
             out.append(("null", None))
+        if k == "union" and sh.union.disc_key_c and isinstance(valid_value, dict):
+            u = sh.union
+            out.append(("no discriminator", {x: y for x, y in valid_value.items() if x != u.disc_json}))
+            out.append(("unknown discriminator", dict(valid_value, **{u.disc_json: "zz-not-listed"})))
         if k == "enum":
             out.append(("not in enum", "zz-not-listed"))
         elif k == "datetime":
@@ -776,6 +981,16 @@ class Synth:
             if f.required:
                 for b in bases:
                     cands.append(("missing", {k: v for k, v in b.items() if k != f.json_name}, ""))
+        addl = getattr(obj, "addl", None)
+        if addl is not None:
+            key = extra_keys(obj, 1)[0]
+            try:
+                good = self.valid(addl, "min", MAX_DEPTH)
+            except Skip:
+                good = None
+            for b in bases:
+                for label, bad in self.bad_values(addl, good, getattr(obj, "addl_nullable", False)):
+                    cands.append(("entry " + label, dict(b, **{key: bad}), ""))
         out = []
         seen = set()
         used_fields = set()
@@ -810,6 +1025,26 @@ class Synth:
             try:
                 errs = self.oracle.obj_errors(obj, inst)
                 text = to_json(inst)
+            except Skip:
+                continue
+            if len(errs) != 1 or errs[0] in seen:
+                continue
+            seen.add(errs[0])
+            out.append(("%s %s (%s)" % (errs[0][0] or "/", errs[0][1], label), text, errs[0]))
+        return out
+
+    def union_negatives(self, u):
+        """[(label, json_text, (pointer, reason))] for a union type."""
+        sh = ir_union_shape(u)
+        try:
+            good = self.valid_union(u, "min", 0)
+        except Skip:
+            good = None
+        out, seen = [], set()
+        for label, bad in self.bad_values(sh, good, u.nullable):
+            try:
+                errs = self.oracle.errors(sh, bad)
+                text = to_json(bad)
             except Skip:
                 continue
             if len(errs) != 1 or errs[0] in seen:
@@ -860,6 +1095,19 @@ class Synth:
                 if s.kind == "enum":
                     out.append((p, s.enum.reason))
         return out
+
+
+def extra_keys(obj, n):
+    """n property names the object does not declare."""
+    names = {f.json_name for f in obj.fields}
+    out = []
+    i = 0
+    while len(out) < n:
+        key = "extra_%d" % i
+        if key not in names:
+            out.append(key)
+        i += 1
+    return out
 
 
 def pick(good, mode):
@@ -1001,6 +1249,11 @@ class Suite:
                 self.build_type(obj)
             except Skip as exc:
                 self.note("%s (#%s): no cases: %s" % (obj.label, obj.pointer, exc))
+        for u in getattr(self.api, "unions", []):
+            try:
+                self.build_union(u)
+            except Skip as exc:
+                self.note("%s (#%s): no cases: %s" % (u.label, u.pointer, exc))
         self.build_examples()
         for op in self.api.ops:
             try:
@@ -1014,29 +1267,75 @@ class Suite:
             self.types.append(obj)
         return self.types.index(obj)
 
-    def has_write_only(self, obj, seen=None):
-        seen = seen or set()
-        if obj.name in seen:
+    def has_write_only(self, t, seen=None):
+        """Does a value of type t (object or union) carry a writeOnly field
+        anywhere below it (then its encoding cannot be decoded again)?"""
+        seen = set() if seen is None else seen
+        if t.name in seen:
             return False
-        seen.add(obj.name)
-        for f in obj.fields:
-            if f.write_only:
+        seen.add(t.name)
+        shapes = []
+        if hasattr(t, "fields"):
+            for f in t.fields:
+                if f.write_only:
+                    return True
+                shapes.append(f.shape)
+            if getattr(t, "addl", None) is not None:
+                shapes.append(t.addl)
+        else:
+            shapes = [a.shape for a in t.alts]
+        while shapes:
+            sh = shapes.pop()
+            if sh.kind in ("array", "list"):
+                shapes.append(sh.items)
+            elif sh.kind == "object" and self.has_write_only(sh.obj, seen):
                 return True
-            sh = f.shape.items if f.shape.kind == "array" else f.shape
-            if sh.kind == "object" and self.has_write_only(sh.obj, seen):
+            elif sh.kind == "union" and self.has_write_only(sh.union, seen):
                 return True
         return False
 
-    def roundtrip(self, obj, label, value):
-        errs = self.oracle.obj_errors(obj, value)
+    def t_errors(self, t, v):
+        if hasattr(t, "fields"):
+            return self.oracle.obj_errors(t, v)
+        return self.oracle.errors(ir_union_shape(t), v)
+
+    def t_expect(self, t, v):
+        if hasattr(t, "fields"):
+            return self.synth.expect_obj(t, v)
+        return self.synth.expect_union(t, v)
+
+    def roundtrip(self, t, label, value):
+        errs = self.t_errors(t, value)
         if errs:
             raise Skip("synthesized %s instance is invalid: %s %s" % (label, errs[0][0] or "/",
                                                                        errs[0][1]))
-        ti = self.type_index(obj)
-        expect = self.synth.expect_obj(obj, value)
-        self.add(Case("roundtrip", "%s %s" % (obj.name[4:], label), "%s: %s" % (obj.label, label),
+        ti = self.type_index(t)
+        expect = self.t_expect(t, value)
+        self.add(Case("roundtrip", "%s %s" % (t.name[4:], label), "%s: %s" % (t.label, label),
                       ti, to_json(value), to_json(expect),
-                      reparse=not self.has_write_only(obj)))
+                      reparse=not self.has_write_only(t)))
+
+    def build_union(self, u):
+        for i, alt in enumerate(u.alts):
+            for mode in ("min", "max"):
+                try:
+                    v = self.synth.valid_union(u, mode, 0, only=i)
+                    self.roundtrip(u, "%s %s" % (alt.label, mode), v)
+                except Skip as exc:
+                    self.note("%s (#%s): no %s round trip of %s: %s" % (u.label, u.pointer, mode,
+                                                                         alt.label, exc))
+        if u.nullable:
+            try:
+                self.roundtrip(u, "null", None)
+            except Skip as exc:
+                self.note("%s (#%s): no null round trip: %s" % (u.label, u.pointer, exc))
+        seen = set()
+        for label, text, err in self.synth.union_negatives(u):
+            seen.add(err)
+            self.add(Case("reject", "%s %s" % (u.name[4:], label), "%s: %s" % (u.label, label),
+                          self.type_index(u), text, err=err))
+        if not any(r in (u.reason, u.disc_reason) for _, r in seen):
+            self.note("%s (#%s): no instance matching no alternative was found" % (u.label, u.pointer))
 
     def build_type(self, obj):
         made = False
@@ -1130,17 +1429,20 @@ class Suite:
                 continue
             done.add(p)
             try:
-                if isinstance(target, type(self.api.objects[0])) if self.api.objects else False:
+                if hasattr(target, "fields"):
                     errs = self.oracle.obj_errors(target, v)
                     objs = [(target, v)] if not errs else []
                 else:
                     errs = self.oracle.errors(target, v)
                     objs = []
                     if not errs:
-                        if target.kind == "object":
-                            objs = [(target.obj, v)]
-                        elif target.kind == "array" and target.items.kind == "object":
-                            objs = [(target.items.obj, x) for x in v[:3]]
+                        sh = target
+                        many = sh.kind == "array"
+                        if many:
+                            sh = sh.items
+                        t = sh.obj if sh.kind == "object" else sh.union if sh.kind == "union" else None
+                        if t is not None:
+                            objs = [(t, x) for x in v[:3]] if many else [(t, v)]
             except Skip as exc:
                 self.note("example #%s not checked: %s" % (p, exc))
                 continue
@@ -1163,15 +1465,14 @@ class Suite:
     def op_media(self, op):
         """[(media object pointer, shape)] of the op's JSON request and responses."""
         out = []
-        if op.body_obj is not None:
+        body = op.body_obj if op.body_obj is not None else getattr(op, "body_union", None)
+        if body is not None:
             try:
                 o = self.spec.get(op.pointer)
                 rb, rbptr = self.spec.resolve(o["requestBody"], op.pointer + "/requestBody")
                 for m in rb.get("content") or {}:
                     if is_json(m):
-                        from ir import Shape
-                        out.append((ptr_key(rbptr + "/content", m),
-                                    Shape("object", op.body_type, op.body_obj.pointer, obj=op.body_obj)))
+                        out.append((ptr_key(rbptr + "/content", m), body))
                         break
             except Exception:  # noqa: BLE001
                 pass
@@ -1229,10 +1530,12 @@ class Suite:
                 raise Skip("no valid header value for %s" % p.name)
             good[(p.location, p.name)] = t
         body = None
-        body_val = None
-        if op.body_obj is not None:
-            body_val = self.synth.valid_obj(op.body_obj, "min", 0)
-            body = to_json(body_val)
+        bt = op.body_obj if op.body_obj is not None else getattr(op, "body_union", None)
+        if bt is not None:
+            if hasattr(bt, "fields"):
+                body = to_json(self.synth.valid_obj(bt, "min", 0))
+            else:
+                body = to_json(self.synth.valid_union(bt, "min", 0))
         self.add(Case("params", op.c_name + " well formed", "%s: a well-formed request reaches the handler"
                       % op.label, req=self.request(op, good, body), status=409,
                       code="CONFLICT"))
@@ -1257,14 +1560,15 @@ class Suite:
                                                                errs[0]),
                               req=req, status=400, code="VALIDATION_ERROR",
                               detail=to_canon_detail(field, errs[0])))
-        if op.body_obj is not None:
+        if bt is not None:
             if op.body_required:
                 self.add(Case("params", op.c_name + " no body", "%s: a missing body" % op.label,
                               req=self.request(op, good, None), status=400, code="BAD_REQUEST"))
             self.add(Case("params", op.c_name + " malformed body", "%s: malformed JSON body" % op.label,
                           req=self.request(op, good, '{"a":'), status=400, code="BAD_REQUEST"))
             try:
-                negs = self.synth.obj_negatives(op.body_obj)
+                negs = self.synth.obj_negatives(bt) if hasattr(bt, "fields") else \
+                    self.synth.union_negatives(bt)
             except Skip:
                 negs = []
             if negs:
