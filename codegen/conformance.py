@@ -1087,9 +1087,9 @@ class Synth:
             for s, p in shs:
                 for c in s.checks:
                     rs = [c.reason, c.reason_eq, c.pattern.reason if c.pattern else ""]
-                    if c.lo:
+                    if c.lo and not c.reason_eq:
                         rs.append(c.reason_lo)
-                    if c.hi is not None:
+                    if c.hi is not None and not c.reason_eq:
                         rs.append(c.reason_hi)
                     out += [(p, r) for r in rs if r]
                 if s.kind == "enum":
@@ -1229,6 +1229,7 @@ class Suite:
         self.cases = []
         self.notes = []          # skipped cases with their reason
         self.warnings = []       # spec warnings: examples that break their schema
+        self.errors = []         # synthesizer failures, emitted as failing tests
         self.names = set()
         self.types = []          # ObjType with a run function
 
@@ -1243,23 +1244,25 @@ class Suite:
 
     # ------------------------------------------------------------ types
 
+    def guarded(self, what, fn, *args):
+        """Run one part of the synthesis: a Skip becomes a note; any other
+        exception (a bug of the synthesizer, or an IR it does not know)
+        becomes a failing test in the suite, so the rest still runs."""
+        try:
+            fn(*args)
+        except Skip as exc:
+            self.note("%s: no cases: %s" % (what, exc))
+        except Exception as exc:  # noqa: BLE001 - reported as a failing case
+            self.errors.append("%s: synthesizer error: %s: %s" % (what, type(exc).__name__, exc))
+
     def build(self):
         for obj in self.api.objects:
-            try:
-                self.build_type(obj)
-            except Skip as exc:
-                self.note("%s (#%s): no cases: %s" % (obj.label, obj.pointer, exc))
+            self.guarded("%s (#%s)" % (obj.label, obj.pointer), self.build_type, obj)
         for u in getattr(self.api, "unions", []):
-            try:
-                self.build_union(u)
-            except Skip as exc:
-                self.note("%s (#%s): no cases: %s" % (u.label, u.pointer, exc))
-        self.build_examples()
+            self.guarded("%s (#%s)" % (u.label, u.pointer), self.build_union, u)
+        self.guarded("examples", self.build_examples)
         for op in self.api.ops:
-            try:
-                self.build_op(op)
-            except Skip as exc:
-                self.note("%s: no parameter cases: %s" % (op.label, exc))
+            self.guarded("%s (request cases)" % op.label, self.build_op, op)
         return self
 
     def type_index(self, obj):
@@ -1334,7 +1337,7 @@ class Suite:
             seen.add(err)
             self.add(Case("reject", "%s %s" % (u.name[4:], label), "%s: %s" % (u.label, label),
                           self.type_index(u), text, err=err))
-        if not any(r in (u.reason, u.disc_reason) for _, r in seen):
+        if u.kind != "box" and not any(r in (u.reason, u.disc_reason) for _, r in seen):
             self.note("%s (#%s): no instance matching no alternative was found" % (u.label, u.pointer))
 
     def build_type(self, obj):
@@ -1659,6 +1662,7 @@ def build(spec, api, spec_name, files):
         api=api, file="conformance.gen.c", suite=suite, types=suite.types,
         cases=suite.cases, stubs=stubs_from_header(header),
         notes=[c_string(comment(n, 400)) for n in suite.notes],
+        errors=[c_string(comment(n, 400)) for n in suite.errors],
         warnings=[c_string(comment(w, 400)) for w in suite.warnings],
         counts=suite.counts())
     return {"conformance.gen.c": text.encode("utf-8")}, suite
@@ -1668,9 +1672,13 @@ def report(suite, out=sys.stderr):
     for w in suite.warnings:
         print(w, file=out)
     c = suite.counts()
+    for e in suite.errors:
+        print("conformance: %s" % e, file=out)
     print("conformance: %d round-trip, %d reject, %d request cases; %d skipped with a reason; "
-          "%d example warning(s)" % (c["roundtrip"], c["reject"], c["params"], len(suite.notes),
-                                     len(suite.warnings)), file=out)
+          "%d example warning(s)%s" % (c["roundtrip"], c["reject"], c["params"], len(suite.notes),
+                                       len(suite.warnings),
+                                       "; %d synthesizer error(s)" % len(suite.errors)
+                                       if suite.errors else ""), file=out)
 
 
 def write(spec_path, api_spec_name, files, out_dir, quiet=False):
