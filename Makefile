@@ -35,7 +35,7 @@ WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wshadow
 CPPFLAGS := -D_GNU_SOURCE -Isrc/runtime -Igenerated -Isrc/service -I$(PG_INC)
 CFLAGS := -std=c17 $(WARN) $(OPT) -MMD -MP
 LDFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE),)
-LDLIBS := -lmicrohttpd -lpq -lpthread -lm
+LDLIBS := -lmicrohttpd -lpq -lpcre2-8 -lpthread -lm
 
 RUNTIME_SRC := $(sort $(wildcard src/runtime/*.c))
 GEN_SRC := generated/api_types.gen.c generated/api_router.gen.c generated/api_spec.gen.c
@@ -64,7 +64,7 @@ GEN_STAMP := build/generated.stamp
 $(GEN_STAMP): $(SPEC) $(CODEGEN_DEPS)
 	@mkdir -p $(@D)
 	@test -n "$(PY)" || { scripts/find-python.sh; exit 1; }
-	$(Q)$(PY) codegen/generate.py --spec $(SPEC) --out $(OUT)
+	$(Q)$(PY) codegen/generate.py --spec $(SPEC) --out $(OUT) $(if $(filter generated,$(OUT)),,--scaffold)
 	@touch $@
 ifeq ($(SPEC)$(OUT),api/openapi.yamlgenerated)
 $(GEN_FILES): $(GEN_STAMP) ;
@@ -72,7 +72,7 @@ endif
 
 generate:
 	@test -n "$(PY)" || { scripts/find-python.sh; exit 1; }
-	$(Q)$(PY) codegen/generate.py --spec $(SPEC) --out $(OUT)
+	$(Q)$(PY) codegen/generate.py --spec $(SPEC) --out $(OUT) $(if $(filter generated,$(OUT)),,--scaffold)
 
 check-generated:
 	@test -n "$(PY)" || { scripts/find-python.sh; exit 1; }

@@ -16,6 +16,12 @@ OUTPUTS = [
     ("api_spec.gen.c", "api_spec.gen.c.j2"),
     ("operations.gen.tsv", "operations.gen.tsv.j2"),
 ]
+# With --scaffold (a spec with no service of its own): a server that builds at once.
+SCAFFOLD = [
+    ("handlers_stub.gen.c", "handlers_stub.gen.c.j2"),
+    ("main.gen.c", "main.gen.c.j2"),
+    ("Makefile", "Makefile.j2"),
+]
 
 
 def _block(text, width):
@@ -49,7 +55,7 @@ def render(api):
     """{file name: bytes} for every generated file."""
     env = environment()
     out = {}
-    for name, tmpl in OUTPUTS:
+    for name, tmpl in OUTPUTS + (SCAFFOLD if api.scaffold else []):
         text = env.get_template(tmpl).render(api=api, file=name)
         out[name] = text.encode("utf-8")
     return out

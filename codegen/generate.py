@@ -41,10 +41,18 @@ def spec_display_name(spec, out):
     return rel.replace(os.sep, "/")
 
 
-def generate(spec_path, out_dir):
-    """{file name: bytes}; raises SpecError."""
+def generate(spec_path, out_dir, strict=False, scaffold=False, report=None):
+    """{file name: bytes}; raises SpecError. report(kind, pointer, message)
+    hears every warning ('left out': a construct the generator does not
+    support; 'spec': the spec contradicts itself, e.g. a bad example)."""
     spec = spec_loader.load_spec(spec_path)
-    api = ir_build.build_api(spec, spec_display_name(spec_path, out_dir))
+    api = ir_build.build_api(spec, spec_display_name(spec_path, out_dir), strict=strict)
+    api.scaffold = scaffold
+    if report is not None:
+        for ptr, msg in api.warnings:
+            report("left out", ptr, msg)
+        for ptr, msg in api.notes:
+            report("spec", ptr, msg)
     return emit.render(api)
 
 
@@ -54,6 +62,14 @@ def main(argv=None):
                              "from an OpenAPI 3.0/3.1 document.")
     ap.add_argument("--spec", required=True, help="the OpenAPI document (YAML or JSON)")
     ap.add_argument("--out", required=True, help="the output directory (e.g. generated)")
+    ap.add_argument("--strict", action="store_true",
+                    help="an unsupported construct is an error (exit 1) instead of a warning "
+                         "that leaves out the operations using it")
+    ap.add_argument("--scaffold", action="store_true",
+                    help="also write a buildable scaffold for a spec with no service: "
+                         "handlers_stub.gen.c (every operation answers 501), main.gen.c "
+                         "and a Makefile")
+    ap.add_argument("--quiet", action="store_true", help="no 'wrote' lines")
     ap.add_argument("--check", action="store_true",
                     help="generate into a temporary directory and compare with --out; "
                          "exit 1 listing the files that differ")
@@ -67,8 +83,13 @@ def main(argv=None):
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         print("generate.py: error: --out is not a directory: %s" % args.out, file=sys.stderr)
         return EXIT_USAGE
+    def report(kind, ptr, msg):
+        print("%s#%s: warning: %s%s" % (args.spec, ptr, msg,
+                                         " (spec)" if kind == "spec" else ""), file=sys.stderr)
+
     try:
-        files = generate(args.spec, args.out)
+        files = generate(args.spec, args.out, strict=args.strict, scaffold=args.scaffold,
+                         report=report)
     except spec_loader.SpecError as exc:
         print("%s#%s: %s" % (args.spec, exc.pointer, exc.message), file=sys.stderr)
         return EXIT_SPEC
@@ -90,12 +111,14 @@ def main(argv=None):
         return EXIT_OK
 
     for name in emit.write_changed(files, args.out):
-        print("wrote %s" % os.path.join(args.out, name))
+        if not args.quiet:
+            print("wrote %s" % os.path.join(args.out, name))
     if args.conformance:
         import conformance
         for name in conformance.write(args.spec, spec_display_name(args.spec, args.out), files,
                                       args.conformance):
-            print("wrote %s" % os.path.join(args.conformance, name))
+            if not args.quiet:
+                print("wrote %s" % os.path.join(args.conformance, name))
     return EXIT_OK
 
 

@@ -54,6 +54,9 @@ class Pattern:
     max_count: Optional[int]
     count_code_points: bool
     reason: str
+    regex: bool = False    # PCRE2 instead of a byte set
+    regex_c: str = ""      # the pattern as a C string literal
+    regex_len: int = 0
 
 
 # ---------------------------------------------------------------- types
@@ -95,6 +98,11 @@ class Shape:
     items: Optional["Shape"] = None
     type_reason: str = ""      # "must be a string", ...
     has_checks: bool = False   # filled in once every type is built
+    union: Optional["UnionType"] = None   # kind union
+    lst: Optional["ListType"] = None      # kind list: an array inside an array
+    raw_want: str = "RT_JSON_NONE"        # kind raw: the JSON type required (or NONE: any)
+    by_ref: bool = False       # object/union held through a pointer (breaks a by-value cycle)
+    unique: bool = False       # array: uniqueItems
 
 
 @dataclass
@@ -115,6 +123,7 @@ class Field:
     enc_key_len: int = 0
     enc_set_more: bool = False
     seen_var: str = ""     # decoder local flag for required fields
+    default_c: Optional[str] = None   # C literal applied when an optional field is absent
 
 
 @dataclass
@@ -131,9 +140,59 @@ class ObjType:
     has_checks: bool = False
     key_groups: list = field(default_factory=list)  # [(len, [Field...])] sorted by len
     dec_needs_s: bool = False
+    addl: Optional[Shape] = None      # additionalProperties: {schema}: the map's value shape
+    addl_c_name: str = ""             # member holding the extra entries (+ _len)
+    addl_nullable: bool = False
+    entry_name: str = ""              # struct of one extra entry: {rt_str key; value...}
+    enc_addl_sep: str = ""            # comma | dynamic
+    count_unknown: str = ""           # member counting unknown keys (min/maxProperties)
     val_fields: List[Field] = field(default_factory=list)
     val_needs_n: bool = False
     enc_needs_more: bool = False
+
+
+@dataclass
+class Alt:
+    """One alternative of a oneOf/anyOf (or the single value of a box)."""
+    tag: str               # API_PET_CAT (the union's which value)
+    c_name: str            # member of the union (+ _len for arrays)
+    label: str             # Cat, for reasons and comments
+    shape: Shape
+    nullable: bool = False
+    disc_values: list = field(default_factory=list)   # [(C literal, len)] discriminator values
+    fn: str = ""           # static decode helper of this alternative
+    needs_s: bool = False  # its decoder reads an enum through a string
+    needs_n: bool = False  # its decoder validates a length
+    val_needs_n: bool = False
+
+
+@dataclass
+class UnionType:
+    """oneOf / anyOf as a tagged union; kind 'box' is one bare value (a
+    request body that is not an object)."""
+    name: str
+    label: str
+    pointer: str
+    kind: str              # oneOf | anyOf | box
+    alts: List[Alt]
+    which_enum: str = ""   # api_pet_which
+    none_tag: str = ""     # API_PET_NONE
+    disc_key_c: str = ""   # discriminator property (C literal), "" for none
+    disc_key_len: int = 0
+    disc_json: str = ""
+    nullable: bool = False
+    reason: str = ""       # no alternative matched
+    reason_many: str = ""  # oneOf: more than one matched
+    disc_reason: str = ""
+    has_checks: bool = True
+
+
+@dataclass
+class ListType:
+    """An array held as an element of another array: {T *items; size_t items_len;}."""
+    name: str
+    items: Shape
+    pointer: str
 
 
 # ---------------------------------------------------------------- operations
@@ -150,6 +209,7 @@ class Param:
     shape: Shape
     pointer: str
     path_index: int = -1
+    split: str = ""        # arrays: multi (?a=1&a=2) | comma (a=1,2)
 
 
 @dataclass
@@ -189,6 +249,11 @@ class Operation:
     first_status: int
     has_default: bool
     other_statuses: List[int]    # declared statuses without a body the router encodes
+    body_union: Optional["UnionType"] = None   # a request body that is a union or a box
+    cookie_params: bool = False
+    ranges: List[int] = field(default_factory=list)   # 2XX -> 2
+    statuses_enum: str = ""      # api_<op>_status
+    status_consts: list = field(default_factory=list)  # [(name, status)]
     params_needs_n: bool = False
     params_needs_present: bool = False
     params_use_req: bool = False
@@ -215,6 +280,13 @@ class Api:
     version: str
     enums: List[EnumType]
     objects: List[ObjType]       # definition order (by-value dependencies first)
+    structs: list                # [(kind, ObjType|UnionType|ListType)] in definition order
+    unions: List[UnionType]
+    lists: List[ListType]
+    warnings: list               # [(pointer, message)] constructs left out
+    notes: list                  # [(pointer, message)] spec warnings
+    left_out: list               # [(label, METHOD, path, pointer, message)]
+    scaffold: bool
     ops: List[Operation]
     builtin_ops: List[tuple]     # [(enum name, "GET /openapi.yaml")]
     op_count: int

@@ -27,6 +27,12 @@ class SpecError(Exception):
         return "#%s: %s" % (self.pointer, self.message)
 
 
+class Unsupported(SpecError):
+    """A valid construct the generator does not implement. Without --strict
+    the operations (and schemas) that use it are left out with a warning;
+    with --strict it is an error like any other SpecError."""
+
+
 def ptr_join(pointer, *tokens):
     """Append reference tokens to a JSON pointer, escaping ~ and / (RFC 6901)."""
     for t in tokens:
@@ -143,7 +149,7 @@ class Spec:
             if not isinstance(ref, str):
                 raise SpecError(ptr_join(pointer, "$ref"), "$ref must be a string")
             if not ref.startswith("#"):
-                raise SpecError(ptr_join(pointer, "$ref"),
+                raise Unsupported(ptr_join(pointer, "$ref"),
                                 "external $ref %r is not supported (only #/...)" % ref)
             target = urllib.parse.unquote(ref[1:])
             if target and not target.startswith("/"):

@@ -210,6 +210,11 @@ typedef struct api_get_healthz_result {
     api_health body_200;
 } api_get_healthz_result;
 
+/* getHealthz: the statuses the spec declares; res->status must be one of them. */
+typedef enum api_get_healthz_status {
+    API_GET_HEALTHZ_STATUS_200 = 200,
+} api_get_healthz_status;
+
 /* getHealthz: GET /healthz - Liveness probe */
 rt_status svc_get_healthz(rt_req *req, api_get_healthz_result *res);
 
@@ -220,6 +225,12 @@ typedef struct api_get_readyz_result {
     rt_str raw;
     api_health body_200;
 } api_get_readyz_result;
+
+/* getReadyz: the statuses the spec declares; res->status must be one of them. */
+typedef enum api_get_readyz_status {
+    API_GET_READYZ_STATUS_200 = 200,
+    API_GET_READYZ_STATUS_503 = 503,
+} api_get_readyz_status;
 
 /* getReadyz: GET /readyz - Readiness probe */
 rt_status svc_get_readyz(rt_req *req, api_get_readyz_result *res);
@@ -232,6 +243,17 @@ typedef struct api_create_user_result {
     api_user body_201;
     rt_str header_location; /* Location header, sent when ptr is set */
 } api_create_user_result;
+
+/* createUser: the statuses the spec declares; res->status must be one of them. */
+typedef enum api_create_user_status {
+    API_CREATE_USER_STATUS_201 = 201,
+    API_CREATE_USER_STATUS_400 = 400,
+    API_CREATE_USER_STATUS_409 = 409,
+    API_CREATE_USER_STATUS_413 = 413,
+    API_CREATE_USER_STATUS_415 = 415,
+    API_CREATE_USER_STATUS_503 = 503,
+    API_CREATE_USER_STATUS_504 = 504,
+} api_create_user_status;
 
 /* createUser: POST /users - Create a user */
 rt_status svc_create_user(rt_req *req, api_new_user *body, api_create_user_result *res);
@@ -251,6 +273,14 @@ typedef struct api_list_users_result {
     api_user_list body_200;
 } api_list_users_result;
 
+/* listUsers: the statuses the spec declares; res->status must be one of them. */
+typedef enum api_list_users_status {
+    API_LIST_USERS_STATUS_200 = 200,
+    API_LIST_USERS_STATUS_400 = 400,
+    API_LIST_USERS_STATUS_503 = 503,
+    API_LIST_USERS_STATUS_504 = 504,
+} api_list_users_status;
+
 /* listUsers: GET /users - List users */
 rt_status svc_list_users(rt_req *req, const api_list_users_params *params, api_list_users_result *res);
 
@@ -266,6 +296,15 @@ typedef struct api_get_user_result {
     rt_str raw;
     api_user body_200;
 } api_get_user_result;
+
+/* getUser: the statuses the spec declares; res->status must be one of them. */
+typedef enum api_get_user_status {
+    API_GET_USER_STATUS_200 = 200,
+    API_GET_USER_STATUS_400 = 400,
+    API_GET_USER_STATUS_404 = 404,
+    API_GET_USER_STATUS_503 = 503,
+    API_GET_USER_STATUS_504 = 504,
+} api_get_user_status;
 
 /* getUser: GET /users/{id} - Get a user */
 rt_status svc_get_user(rt_req *req, const api_get_user_params *params, api_get_user_result *res);
@@ -283,6 +322,18 @@ typedef struct api_update_user_result {
     api_user body_200;
 } api_update_user_result;
 
+/* updateUser: the statuses the spec declares; res->status must be one of them. */
+typedef enum api_update_user_status {
+    API_UPDATE_USER_STATUS_200 = 200,
+    API_UPDATE_USER_STATUS_400 = 400,
+    API_UPDATE_USER_STATUS_404 = 404,
+    API_UPDATE_USER_STATUS_409 = 409,
+    API_UPDATE_USER_STATUS_413 = 413,
+    API_UPDATE_USER_STATUS_415 = 415,
+    API_UPDATE_USER_STATUS_503 = 503,
+    API_UPDATE_USER_STATUS_504 = 504,
+} api_update_user_status;
+
 /* updateUser: PATCH /users/{id} - Update a user */
 rt_status svc_update_user(rt_req *req, const api_update_user_params *params, api_user_patch *body, api_update_user_result *res);
 
@@ -298,8 +349,18 @@ typedef struct api_delete_user_result {
     rt_str raw;
 } api_delete_user_result;
 
+/* deleteUser: the statuses the spec declares; res->status must be one of them. */
+typedef enum api_delete_user_status {
+    API_DELETE_USER_STATUS_204 = 204,
+    API_DELETE_USER_STATUS_400 = 400,
+    API_DELETE_USER_STATUS_404 = 404,
+    API_DELETE_USER_STATUS_503 = 503,
+    API_DELETE_USER_STATUS_504 = 504,
+} api_delete_user_status;
+
 /* deleteUser: DELETE /users/{id} - Delete a user */
 rt_status svc_delete_user(rt_req *req, const api_delete_user_params *params, api_delete_user_result *res);
+
 
 /* ---------------------------------------------------------------- router */
 

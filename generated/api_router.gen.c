@@ -277,7 +277,7 @@ static void api__serve_get_healthz(rt_req *req, rt_resp *resp, const api_route *
     default:
         /* A status the spec does not declare for getHealthz: clients built
          * from the spec cannot expect it, so it is a server bug, not an answer. */
-        rt_resp_error(req, resp, RT_E_INTERNAL, NULL);
+        rt_resp_error(req, resp, RT_E_INTERNAL, "handler set a status the spec does not declare");
         return;
     }
     resp->status = res.status;
@@ -315,7 +315,7 @@ static void api__serve_get_readyz(rt_req *req, rt_resp *resp, const api_route *r
     default:
         /* A status the spec does not declare for getReadyz: clients built
          * from the spec cannot expect it, so it is a server bug, not an answer. */
-        rt_resp_error(req, resp, RT_E_INTERNAL, NULL);
+        rt_resp_error(req, resp, RT_E_INTERNAL, "handler set a status the spec does not declare");
         return;
     }
     resp->status = res.status;
@@ -385,7 +385,7 @@ static void api__serve_create_user(rt_req *req, rt_resp *resp, const api_route *
     default:
         /* A status the spec does not declare for createUser: clients built
          * from the spec cannot expect it, so it is a server bug, not an answer. */
-        rt_resp_error(req, resp, RT_E_INTERNAL, NULL);
+        rt_resp_error(req, resp, RT_E_INTERNAL, "handler set a status the spec does not declare");
         return;
     }
     resp->status = res.status;
@@ -465,7 +465,7 @@ static void api__serve_list_users(rt_req *req, rt_resp *resp, const api_route *r
     default:
         /* A status the spec does not declare for listUsers: clients built
          * from the spec cannot expect it, so it is a server bug, not an answer. */
-        rt_resp_error(req, resp, RT_E_INTERNAL, NULL);
+        rt_resp_error(req, resp, RT_E_INTERNAL, "handler set a status the spec does not declare");
         return;
     }
     resp->status = res.status;
@@ -526,7 +526,7 @@ static void api__serve_get_user(rt_req *req, rt_resp *resp, const api_route *rou
     default:
         /* A status the spec does not declare for getUser: clients built
          * from the spec cannot expect it, so it is a server bug, not an answer. */
-        rt_resp_error(req, resp, RT_E_INTERNAL, NULL);
+        rt_resp_error(req, resp, RT_E_INTERNAL, "handler set a status the spec does not declare");
         return;
     }
     resp->status = res.status;
@@ -617,7 +617,7 @@ static void api__serve_update_user(rt_req *req, rt_resp *resp, const api_route *
     default:
         /* A status the spec does not declare for updateUser: clients built
          * from the spec cannot expect it, so it is a server bug, not an answer. */
-        rt_resp_error(req, resp, RT_E_INTERNAL, NULL);
+        rt_resp_error(req, resp, RT_E_INTERNAL, "handler set a status the spec does not declare");
         return;
     }
     resp->status = res.status;
@@ -678,7 +678,7 @@ static void api__serve_delete_user(rt_req *req, rt_resp *resp, const api_route *
     default:
         /* A status the spec does not declare for deleteUser: clients built
          * from the spec cannot expect it, so it is a server bug, not an answer. */
-        rt_resp_error(req, resp, RT_E_INTERNAL, NULL);
+        rt_resp_error(req, resp, RT_E_INTERNAL, "handler set a status the spec does not declare");
         return;
     }
     resp->status = res.status;

@@ -139,7 +139,8 @@ static void *api__grow(rt_arena *a, void *items, size_t len, size_t *cap, size_t
 
 /* ---------------------------------------------------------------- patterns */
 
-/* Each pattern of the spec compiled to the set of bytes it allows. */
+/* Each pattern of the spec: a simple class as the set of bytes it allows,
+ * anything else as a PCRE2 regex compiled on first use. */
 
 /* ^[A-Za-z0-9]+$ (#/components/schemas/Username/pattern) */
 static const rt_byteset api__set_0 = { {

@@ -14,13 +14,16 @@ CONF_CPPFLAGS := -D_GNU_SOURCE -Isrc/runtime -I$(PG_INC)
 # The suite itself is large and straight-line: -O0 keeps its compile time low
 # (it is compiled after CFLAGS, so it wins); the code under test keeps $(OPT).
 CONF_SUITE_OPT := -O0
+# A scaffolded folder (generate.py --scaffold) also holds handler stubs and a
+# main(); the suite brings its own of both.
+CONF_NOT_LINKED = $(1)/handlers_stub.gen.c $(1)/main.gen.c
 
 define conf_dir_rules
 $(1)/%.$(CFG).o: $(1)/%.c $(1)/api.gen.h
 	@$$(if $$(Q),echo "  CC      $$<")
 	$$(Q)$$(CC) $$(CONF_CPPFLAGS) -I$(1) $$(CFLAGS) $$(if $$(filter conformance.gen.c,$$(notdir $$<)),$$(CONF_SUITE_OPT)) -c -o $$@ $$<
 
-$(1)/conformance-$(CFG): $(patsubst %.c,%.$(CFG).o,$(wildcard $(1)/*.gen.c)) $(RUNTIME_OBJ)
+$(1)/conformance-$(CFG): $(patsubst %.c,%.$(CFG).o,$(filter-out $(CONF_NOT_LINKED),$(wildcard $(1)/*.gen.c))) $(RUNTIME_OBJ)
 	@$$(if $$(Q),echo "  LD      $$@")
 	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ -lcriterion $$(LDLIBS)
 endef

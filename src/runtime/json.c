@@ -1170,3 +1170,110 @@ void rt_time_format(int64_t unix_us, char out[27])
     }
     out[26] = 'Z';
 }
+
+/* ================================================================ raw values */
+
+int rt_json_raw(rt_json_dec *d, rt_str *out)
+{
+    rt_json_type t = rt_json_peek(d);
+    size_t start = d->pos;
+    int rc;
+
+    (void)t;
+    rc = skip_impl(d, false);
+    if (rc < 0)
+        return rc;
+    out->ptr = d->buf + start;
+    out->len = d->pos - start;
+    return 0;
+}
+
+/* key (raw JSON string text, quotes included) equals want after unescaping. */
+static bool raw_key_eq(const char *k, size_t klen, const char *want, size_t wlen)
+{
+    rt_json_dec d;
+    char tmp[256];
+    rt_str s;
+
+    if (klen - 2 == wlen && memchr(k, '\\', klen) == NULL)
+        return memcmp(k + 1, want, wlen) == 0;
+    if (klen > sizeof tmp)
+        return false; /* an escaped key this long cannot equal a property name we know */
+    memcpy(tmp, k, klen);
+    rt_json_dec_init(&d, tmp, klen, 1);
+    if (rt_json_str(&d, &s) != 0)
+        return false;
+    return s.len == wlen && memcmp(s.ptr, want, wlen) == 0;
+}
+
+int rt_json_member(rt_str obj, const char *key, size_t key_len, rt_str *val)
+{
+    rt_json_dec d;
+    size_t kstart, klen;
+
+    /* The text is well-formed (rt_json_raw checked it), so skip_impl with
+     * write == false only moves pos; the cast is safe for the same reason
+     * as in rt_json_validate. */
+    rt_json_dec_init(&d, (char *)(uintptr_t)obj.ptr, obj.len, RT_JSON_DEFAULT_DEPTH * 4);
+    skip_ws(&d);
+    if (d.pos >= d.len || d.buf[d.pos] != '{')
+        return 0;
+    d.pos++;
+    for (;;) {
+        skip_ws(&d);
+        if (d.pos >= d.len || d.buf[d.pos] != '"')
+            return 0;
+        kstart = d.pos;
+        if (skip_impl(&d, false) < 0)
+            return 0;
+        klen = d.pos - kstart;
+        skip_ws(&d);
+        if (d.pos >= d.len || d.buf[d.pos] != ':')
+            return 0;
+        d.pos++;
+        skip_ws(&d);
+        if (raw_key_eq(d.buf + kstart, klen, key, key_len)) {
+            size_t vstart = d.pos;
+
+            if (skip_impl(&d, false) < 0)
+                return 0;
+            val->ptr = d.buf + vstart;
+            val->len = d.pos - vstart;
+            return 1;
+        }
+        if (skip_impl(&d, false) < 0)
+            return 0;
+        skip_ws(&d);
+        if (d.pos >= d.len || d.buf[d.pos] != ',')
+            return 0;
+        d.pos++;
+    }
+}
+
+int rt_json_raw_str(rt_str raw, rt_arena *a, rt_str *out)
+{
+    rt_json_dec d;
+    char *copy;
+
+    if (raw.len < 2 || raw.ptr[0] != '"')
+        return 0;
+    if (memchr(raw.ptr, '\\', raw.len) == NULL) {
+        out->ptr = raw.ptr + 1;
+        out->len = raw.len - 2;
+        return 1;
+    }
+    copy = rt_arena_alloc(a, raw.len);
+    if (copy == NULL)
+        return -1;
+    memcpy(copy, raw.ptr, raw.len);
+    rt_json_dec_init(&d, copy, raw.len, 1);
+    return rt_json_str(&d, out) == 0 ? 1 : 0;
+}
+
+void rt_json_put_raw(rt_buf *b, rt_str raw, bool object)
+{
+    if (raw.ptr == NULL || raw.len == 0)
+        rt_buf_puts(b, object ? "{}" : "null");
+    else
+        rt_buf_put(b, raw.ptr, raw.len);
+}

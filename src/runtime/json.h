@@ -79,6 +79,18 @@ int rt_json_null(rt_json_dec *d);
 int rt_json_skip(rt_json_dec *d);
 /* Only whitespace may remain. */
 int rt_json_finish(rt_json_dec *d);
+/* Any value, fully syntax-checked, WITHOUT touching the buffer: *out is the
+ * value's exact text (escapes kept), so it can be decoded again later (a
+ * oneOf alternative, a free-form object kept as raw JSON). */
+int rt_json_raw(rt_json_dec *d, rt_str *out);
+/* In the raw text of a well-formed object (from rt_json_raw), the raw value
+ * of the top-level member named key (compared after unescaping). 1 found,
+ * 0 absent or not an object. Reads only. */
+int rt_json_member(rt_str obj, const char *key, size_t key_len, rt_str *val);
+/* The string a raw JSON string value holds: a view into raw when it has no
+ * escape, else an unescaped copy in the arena. 1 ok, 0 not a string, -1 out
+ * of memory. */
+int rt_json_raw_str(rt_str raw, rt_arena *a, rt_str *out);
 
 /* Whole-document check that leaves the buffer unchanged (copies nothing:
  * validates escapes without writing). 0 when buf holds exactly one valid
@@ -99,6 +111,10 @@ void rt_json_put_i64(rt_buf *b, int64_t v);
 void rt_json_put_f64(rt_buf *b, double v);
 void rt_json_put_bool(rt_buf *b, bool v);
 void rt_json_put_null(rt_buf *b);
+/* Raw JSON text as it is (it came validated from rt_json_raw or from the
+ * handler, who vouches for it); an empty view writes {} when object, else
+ * null. */
+void rt_json_put_raw(rt_buf *b, rt_str raw, bool object);
 /* RFC 3339 UTC with microseconds: "2026-11-23T10:00:00.000000Z", quoted. */
 void rt_json_put_time(rt_buf *b, int64_t unix_us);
 

@@ -79,6 +79,7 @@ static const struct {
     [RT_E_INTERNAL] = { 500, "INTERNAL" },
     [RT_E_UNAVAILABLE] = { 503, "UNAVAILABLE" },
     [RT_E_TIMEOUT] = { 504, "TIMEOUT" },
+    [RT_E_NOT_IMPLEMENTED] = { 501, "NOT_IMPLEMENTED" },
 };
 
 /* An out-of-range value is a programming error upstream; answering 500

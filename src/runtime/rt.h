@@ -50,6 +50,7 @@ typedef enum rt_status {
     RT_E_INTERNAL,               /* 500 */
     RT_E_UNAVAILABLE,            /* 503 */
     RT_E_TIMEOUT,                /* 504 */
+    RT_E_NOT_IMPLEMENTED,        /* 501: an operation with no implementation yet */
     RT_STATUS_COUNT
 } rt_status;
 

@@ -9,6 +9,9 @@
  */
 #include "validate.h"
 
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static inline bool is_digit(unsigned char c)
@@ -286,5 +289,188 @@ int rt_parse_i64(rt_str s, int64_t *out)
         *out = acc == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)acc;
     else
         *out = (int64_t)acc;
+    return 0;
+}
+
+/* ================================================================ more formats */
+
+bool rt_is_uri(rt_str s)
+{
+    size_t i = 0;
+
+    if (s.len == 0 || !((s.ptr[0] | 0x20) >= 'a' && (s.ptr[0] | 0x20) <= 'z'))
+        return false;
+    while (i < s.len && (isalnum((unsigned char)s.ptr[i]) || s.ptr[i] == '+' ||
+                         s.ptr[i] == '-' || s.ptr[i] == '.'))
+        i++;
+    if (i == s.len || s.ptr[i] != ':')
+        return false;
+    for (i++; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.ptr[i];
+
+        if (c <= 0x20 || c == 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' ||
+            c == '^' || c == '`' || c == '{' || c == '|' || c == '}')
+            return false;
+        if (c == '%') {
+            if (i + 2 >= s.len + 0 || !isxdigit((unsigned char)s.ptr[i + 1]) ||
+                !isxdigit((unsigned char)s.ptr[i + 2]))
+                return false;
+            i += 2;
+        }
+    }
+    return true;
+}
+
+/* One dotted quad at s[0..len): 4 decimal parts 0-255, no leading zeros. */
+static bool ipv4_text(const char *p, size_t len)
+{
+    size_t i = 0;
+
+    for (int part = 0; part < 4; part++) {
+        unsigned v = 0;
+        size_t start = i;
+
+        if (part > 0) {
+            if (i >= len || p[i] != '.')
+                return false;
+            start = ++i;
+        }
+        while (i < len && p[i] >= '0' && p[i] <= '9' && i - start < 3)
+            v = v * 10 + (unsigned)(p[i++] - '0');
+        if (i == start || v > 255 || (i - start > 1 && p[start] == '0'))
+            return false;
+    }
+    return i == len;
+}
+
+bool rt_is_ipv4(rt_str s)
+{
+    return ipv4_text(s.ptr, s.len);
+}
+
+bool rt_is_ipv6(rt_str s)
+{
+    size_t i = 0, groups = 0;
+    bool gap = false;
+
+    if (s.len < 2 || s.len > 45)
+        return false;
+    if (s.ptr[0] == ':') {
+        if (s.ptr[1] != ':')
+            return false;
+        gap = true;
+        i = 2;
+        if (i == s.len)
+            return true;
+    }
+    while (i < s.len) {
+        size_t start = i;
+
+        while (i < s.len && isxdigit((unsigned char)s.ptr[i]) && i - start < 4)
+            i++;
+        if (i < s.len && s.ptr[i] == '.') {
+            /* an embedded IPv4 takes the last two groups */
+            if (!ipv4_text(s.ptr + start, s.len - start))
+                return false;
+            groups += 2;
+            i = s.len;
+            break;
+        }
+        if (i == start)
+            return false;
+        groups++;
+        if (i == s.len)
+            break;
+        if (s.ptr[i] != ':')
+            return false;
+        i++;
+        if (i < s.len && s.ptr[i] == ':') {
+            if (gap)
+                return false;
+            gap = true;
+            i++;
+            if (i == s.len)
+                break;
+        } else if (i == s.len) {
+            return false; /* a single trailing ':' */
+        }
+    }
+    return gap ? groups <= 7 : groups == 8;
+}
+
+bool rt_is_base64(rt_str s)
+{
+    size_t pad = 0;
+
+    if (s.len % 4 != 0)
+        return false;
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.ptr[i];
+
+        if (c == '=') {
+            pad++;
+            continue;
+        }
+        if (pad > 0 || !(isalnum(c) || c == '+' || c == '/'))
+            return false;
+    }
+    return pad <= 2;
+}
+
+bool rt_is_multiple_of(double x, double m)
+{
+    double q;
+
+    if (!(m > 0) || !isfinite(x))
+        return false;
+    q = x / m;
+    if (!isfinite(q))
+        return false;
+    return fabs(q - nearbyint(q)) <= 1e-9 * fmax(1.0, fabs(q));
+}
+
+int rt_parse_f64(rt_str s, double *out)
+{
+    char tmp[64];
+    size_t i = 0;
+    char *end;
+
+    if (s.len == 0 || s.len >= sizeof tmp)
+        return -1;
+    /* JSON's number grammar: -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)? */
+    if (s.ptr[i] == '-')
+        i++;
+    if (i < s.len && s.ptr[i] == '0')
+        i++;
+    else if (i < s.len && s.ptr[i] >= '1' && s.ptr[i] <= '9')
+        while (i < s.len && isdigit((unsigned char)s.ptr[i]))
+            i++;
+    else
+        return -1;
+    if (i < s.len && s.ptr[i] == '.') {
+        size_t f = ++i;
+        while (i < s.len && isdigit((unsigned char)s.ptr[i]))
+            i++;
+        if (i == f)
+            return -1;
+    }
+    if (i < s.len && (s.ptr[i] == 'e' || s.ptr[i] == 'E')) {
+        size_t f;
+        i++;
+        if (i < s.len && (s.ptr[i] == '+' || s.ptr[i] == '-'))
+            i++;
+        f = i;
+        while (i < s.len && isdigit((unsigned char)s.ptr[i]))
+            i++;
+        if (i == f)
+            return -1;
+    }
+    if (i != s.len)
+        return -1;
+    memcpy(tmp, s.ptr, s.len);
+    tmp[s.len] = '\0';
+    *out = strtod(tmp, &end);
+    if (!isfinite(*out))
+        return -2;
     return 0;
 }

@@ -36,9 +36,22 @@ bool rt_is_uuid(rt_str s);
 bool rt_is_date(rt_str s);      /* RFC 3339 full-date, real calendar date */
 bool rt_is_date_time(rt_str s); /* RFC 3339 date-time */
 
+/* RFC 3986 absolute URI: scheme ":" then printable non-space ASCII or
+ * UTF-8, percent escapes well-formed. */
+bool rt_is_uri(rt_str s);
+bool rt_is_ipv4(rt_str s);      /* dotted quad, no leading zeros */
+bool rt_is_ipv6(rt_str s);      /* RFC 4291 text forms, "::" and a trailing IPv4 allowed */
+bool rt_is_base64(rt_str s);    /* RFC 4648 standard alphabet, padded */
+/* x is an integer multiple of m (m > 0), within a relative 1e-9 so that
+ * 0.3 is a multiple of 0.1 as the spec's author meant. */
+bool rt_is_multiple_of(double x, double m);
+
 /* Strict decimal integer parse of a whole string (for path/query params):
  * optional '-', digits, no leading '+', no spaces, no leading zeros except
  * "0". 0 ok, -1 not an integer, -2 out of int64 range. */
 int rt_parse_i64(rt_str s, int64_t *out);
+/* Strict JSON-number parse of a whole string (parameters): 0 ok, -1 not a
+ * number, -2 out of range (not finite). */
+int rt_parse_f64(rt_str s, double *out);
 
 #endif

@@ -57,6 +57,7 @@ Test(rt_status, every_code)
         { RT_E_INTERNAL, 500, "INTERNAL" },
         { RT_E_UNAVAILABLE, 503, "UNAVAILABLE" },
         { RT_E_TIMEOUT, 504, "TIMEOUT" },
+        { RT_E_NOT_IMPLEMENTED, 501, "NOT_IMPLEMENTED" },
     };
     cr_assert_eq(sizeof want / sizeof want[0], RT_STATUS_COUNT, "table must cover every code");
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {

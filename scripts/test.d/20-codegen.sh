@@ -1,0 +1,7 @@
+# Sourced by scripts/test.sh. Every OpenAPI document of ../shared/testdata
+# generates (unsupported constructs left out with a warning naming their
+# JSON pointer) and compiles with -Wall -Wextra -Werror into a scaffold
+# server: one parallel make (scripts/codegen-corpus.sh).
+step "generator corpus: every shared OpenAPI document generates and compiles"
+run "codegen corpus (generate + -Werror build)" nice -n 19 env PY="$PY" JOBS="$JOBS" \
+    scripts/codegen-corpus.sh "$root/build/codegen-corpus"
