@@ -73,6 +73,8 @@ def main(argv=None):
     ap.add_argument("--check", action="store_true",
                     help="generate into a temporary directory and compare with --out; "
                          "exit 1 listing the files that differ")
+    ap.add_argument("--conformance", metavar="DIR",
+                    help="also write the spec's conformance test suite (conformance.gen.c) into DIR")
     args = ap.parse_args(argv)
 
     if not os.path.isfile(args.spec):
@@ -111,6 +113,12 @@ def main(argv=None):
     for name in emit.write_changed(files, args.out):
         if not args.quiet:
             print("wrote %s" % os.path.join(args.out, name))
+    if args.conformance:
+        import conformance
+        for name in conformance.write(args.spec, spec_display_name(args.spec, args.out), files,
+                                      args.conformance):
+            if not args.quiet:
+                print("wrote %s" % os.path.join(args.conformance, name))
     return EXIT_OK
 
 
