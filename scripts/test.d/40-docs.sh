@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154  # work, API_URL, PY: set by scripts/test.sh
 # The interactive API docs (/docs, src/runtime/docs.c), sourced by
 # scripts/test.sh while the sanitized server is up at $API_URL:
 #   - headers and bytes of every docs file, directly and through a reverse

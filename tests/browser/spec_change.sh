@@ -13,7 +13,6 @@ set -euo pipefail
 out=${1:?usage: spec_change.sh OUTDIR}
 : "${TEST_DATABASE_URL:?TEST_DATABASE_URL must name a migrated database}"
 cd "$(dirname "$0")/../.."
-root=$(pwd)
 PY=${PY:-$(scripts/find-python.sh)}
 OP=getSpecChangeProbe
 mkdir -p "$out"
@@ -53,8 +52,10 @@ if marker not in text or "getSpecChangeProbe" in text:
     sys.exit("spec_change: cannot add the probe operation to " + src)
 open(dst, "w", encoding="utf-8").write(text.replace(marker, marker + probe, 1))
 PYEOF
-! grep -q "$OP" api/openapi.yaml
-grep -q "operationId: $OP" "$out/openapi.yaml"
+if grep -q "$OP" api/openapi.yaml || ! grep -q "operationId: $OP" "$out/openapi.yaml"; then
+    echo "spec_change: $OP must be in the copy only" >&2
+    exit 1
+fi
 
 echo "== 2. make generate into $tmp/generated"
 "$PY" codegen/generate.py --spec "$out/openapi.yaml" --out "$tmp/generated"
