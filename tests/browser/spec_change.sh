@@ -57,8 +57,8 @@ if grep -q "$OP" api/openapi.yaml || ! grep -q "operationId: $OP" "$out/openapi.
     exit 1
 fi
 
-echo "== 2. make generate into $tmp/generated"
-"$PY" codegen/generate.py --spec "$out/openapi.yaml" --out "$tmp/generated"
+echo "== 2. make generate into $tmp/generated (what a user runs after editing the spec)"
+make -s generate SPEC="$out/openapi.yaml" OUT="$tmp/generated"
 grep -q "svc_get_spec_change_probe" "$tmp/generated/operations.gen.tsv"
 
 echo "== 3. build a server from it"
