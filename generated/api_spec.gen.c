@@ -27,8 +27,8 @@ const char api_spec_yaml[] =
     "security: []  # no authentication: the example service is open\n"
     "servers:\n"
     "  - url: .\n"
-    "    description: This server (relative to where the spec is served, so it "
-    "works behind a path prefix)\n"
+    "    description: This server (a relative URL, so it works behind a path "
+    "prefix)\n"
     "tags:\n"
     "  - name: health\n"
     "    description: Liveness and readiness probes\n"
@@ -429,7 +429,7 @@ const char api_spec_yaml[] =
     "          schema:\n"
     "            $ref: '#/components/schemas/Error'\n";
 const size_t api_spec_yaml_len = sizeof api_spec_yaml - 1;
-_Static_assert(sizeof api_spec_yaml == 11893 + 1, "api_spec_yaml lost bytes");
+_Static_assert(sizeof api_spec_yaml == 11871 + 1, "api_spec_yaml lost bytes");
 
 const char api_spec_json[] =
     "{\n"
@@ -445,8 +445,8 @@ const char api_spec_json[] =
     "  \"servers\": [\n"
     "    {\n"
     "      \"url\": \".\",\n"
-    "      \"description\": \"This server (relative to where the spec is served, so "
-    "it works behind a path prefix)\"\n"
+    "      \"description\": \"This server (a relative URL, so it works behind a "
+    "path prefix)\"\n"
     "    }\n"
     "  ],\n"
     "  \"tags\": [\n"
@@ -1102,4 +1102,4 @@ const char api_spec_json[] =
     "  }\n"
     "}";
 const size_t api_spec_json_len = sizeof api_spec_json - 1;
-_Static_assert(sizeof api_spec_json == 17202 + 1, "api_spec_json lost bytes");
+_Static_assert(sizeof api_spec_json == 17180 + 1, "api_spec_json lost bytes");
