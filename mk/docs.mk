@@ -5,14 +5,22 @@
 # and our index page into build/docs/assets.c, which defines svc_docs_site
 # for src/main.c. Nothing is read from disk at run time.
 #   make docs-assets   just the embedded C file
+#   make docs-test API_URL=http://127.0.0.1:8080
+#                      the browser test against a running server (it creates
+#                      one user there); screenshot in build/docs-test.png
 
 DOCS_DIST := tools/node_modules/swagger-ui-dist
 DOCS_C := build/docs/assets.c
 DOCS_OBJ := $(B)/obj/docs/assets.o
 DOCS_SRC := src/runtime/docs.html src/runtime/docs.js
 
-.PHONY: docs-assets
+.PHONY: docs-assets docs-test
 docs-assets: $(DOCS_C)
+
+docs-test:
+	@test -n "$(API_URL)" || { echo "docs-test: set API_URL to a running server (make run)" >&2; exit 1; }
+	$(Q)scripts/tools.sh
+	$(Q)node tests/browser/docs_test.js --base $(API_URL) --try-it-out --screenshot build/docs-test.png
 
 # npm ci only when the package is missing or the lockfile changed: tools.sh
 # compares the lockfile with node_modules; npm gives the package's files a
