@@ -26,7 +26,9 @@ const char api_spec_yaml[] =
     "    `X-Request-ID`.\n"
     "security: []  # no authentication: the example service is open\n"
     "servers:\n"
-    "  - url: http://127.0.0.1:8080\n"
+    "  - url: .\n"
+    "    description: This server (a relative URL, so it works behind a path "
+    "prefix)\n"
     "tags:\n"
     "  - name: health\n"
     "    description: Liveness and readiness probes\n"
@@ -427,7 +429,7 @@ const char api_spec_yaml[] =
     "          schema:\n"
     "            $ref: '#/components/schemas/Error'\n";
 const size_t api_spec_yaml_len = sizeof api_spec_yaml - 1;
-_Static_assert(sizeof api_spec_yaml == 11811 + 1, "api_spec_yaml lost bytes");
+_Static_assert(sizeof api_spec_yaml == 11871 + 1, "api_spec_yaml lost bytes");
 
 const char api_spec_json[] =
     "{\n"
@@ -442,7 +444,9 @@ const char api_spec_json[] =
     "  \"security\": [],\n"
     "  \"servers\": [\n"
     "    {\n"
-    "      \"url\": \"http://127.0.0.1:8080\"\n"
+    "      \"url\": \".\",\n"
+    "      \"description\": \"This server (a relative URL, so it works behind a "
+    "path prefix)\"\n"
     "    }\n"
     "  ],\n"
     "  \"tags\": [\n"
@@ -1098,4 +1102,4 @@ const char api_spec_json[] =
     "  }\n"
     "}";
 const size_t api_spec_json_len = sizeof api_spec_json - 1;
-_Static_assert(sizeof api_spec_json == 17113 + 1, "api_spec_json lost bytes");
+_Static_assert(sizeof api_spec_json == 17180 + 1, "api_spec_json lost bytes");

@@ -12,6 +12,7 @@
 #include "api.gen.h"
 #include "cache.h"
 #include "config.h"
+#include "docs.h"
 #include "http.h"
 #include "log.h"
 #include "migrate.h"
@@ -27,6 +28,15 @@
 /* From the build: every db/migrations file, sorted by name. */
 extern const rt_migration svc_migrations[];
 extern const size_t svc_nmigrations;
+/* From the build: Swagger UI and its index page (scripts/embed-docs.py). */
+extern const rt_docs_site svc_docs_site;
+
+/* /docs (the embedded Swagger UI) first, then the generated router. */
+static void dispatch(rt_req *req, rt_resp *resp)
+{
+    if (!rt_docs_serve(&svc_docs_site, req, resp))
+        api_dispatch(req, resp);
+}
 
 typedef struct settings {
     unsigned long port, threads, max_conns, body_limit, conn_timeout_s, shutdown_timeout_s;
@@ -104,7 +114,7 @@ static int cmd_serve(void)
         .body_limit = S.body_limit,
         .conn_timeout_s = (unsigned)S.conn_timeout_s,
         .max_conns = (unsigned)S.max_conns,
-        .handler = api_dispatch,
+        .handler = dispatch,
         .app = &app,
     };
     char err[256] = "";
