@@ -39,6 +39,9 @@ REASONS = {
 ALWAYS_STATUSES = [400, 404, 405, 413, 415, 500, 503]
 FORMAT_FUNCS = {"rt_is_email": "email", "rt_is_uuid": "uuid", "rt_is_date": "date"}
 PY_RESERVED = {"self", "body", "cls", "timeout"}
+PY_FIXED = {"ApiError", "ValidationError", "TransportError", "ProtocolError", "HttpError",
+            "FieldError", "Client", "RawResponse", "Any", "Dict", "List", "Mapping", "Optional",
+            "Tuple", "Union", "ClassVar"} | set(REASONS.values())
 
 
 def py_string(value):
@@ -84,6 +87,7 @@ class Success:
     field: str                     # body_201
     shape: object                  # ir.Shape (object or array of objects)
     py_type: str
+    py_lit: str = ""               # the _T(...) literal
 
 
 @dataclass
@@ -102,8 +106,9 @@ class SdkOp:
     method_c: str
     py_name: str
     py_result: str
-    py_args: list                  # [(py name, ir.Param)] in signature order
+    py_args: list                  # [(py name, ir.Param, annotation, _T literal)]
     py_body_type: str = ""
+    py_headers: list = field(default_factory=list)   # [(attr, ir.RespHeader)]
 
 
 @dataclass
@@ -160,6 +165,15 @@ class _Build:
         for o in api.objects:
             self.py_names[o.name] = camel(o.name)
         self.byte_sets = {}
+        # Names the Python module defines itself; a schema that would take
+        # one gets a Model suffix.
+        self.taken_py = set(PY_FIXED)
+        for c_name in sorted(self.py_names):
+            n = self.py_names[c_name]
+            while n in self.taken_py:
+                n += "Model"
+            self.taken_py.add(n)
+            self.py_names[c_name] = n
 
     # ------------------------------------------------------------ errors
 
@@ -222,7 +236,7 @@ class _Build:
                 raise SpecError(sh.pointer, "the client SDKs decode array responses of objects only")
             py_t = ("List[%s]" % self.py_names[sh.items.c_type]) if sh.kind == "array" \
                 else self.py_names[sh.c_type]
-            successes.append(Success(r.status, r.body_field, sh, py_t))
+            successes.append(Success(r.status, r.body_field, sh, py_t, self.type_lit(sh)[1]))
         empty = [s for s in o.other_statuses if 200 <= s < 300]
         errors = sorted({int(code) for code, _, _ in self.error_responses(o) if code != "default"})
         for p in o.params:
@@ -238,12 +252,23 @@ class _Build:
             while n in taken or keyword.iskeyword(n):
                 n += "_"
             taken.add(n)
-            args.append((n, p))
+            ann, lit = self.type_lit(p.shape)
+            args.append((n, p, ann, lit))
         sop = SdkOp(o, fn, fn + "_response", (fn + "_params") if other else None, path_params,
                     other, parts, successes, empty, errors, text, ir_build.c_string(o.method),
                     py_name, camel("api_" + o.c_name) + "Result", args)
         if o.body_type:
             sop.py_body_type = self.py_names[o.body_type]
+        used = {"status", "request_id", "body"}
+        for h in o.headers:
+            n = py_ident(h.c_name[len("header_"):] if h.c_name.startswith("header_") else h.c_name)
+            while n in used:
+                n += "_"
+            used.add(n)
+            sop.py_headers.append((n, h))
+        if sop.py_result in self.taken_py:
+            sop.py_result += "_"
+        self.taken_py.add(sop.py_result)
         return sop
 
     def check_param(self, p):
