@@ -150,7 +150,9 @@ class Model:
     py_classes: List[PyClass]
     py_enums: List[PyEnum]
     py_status_errors: list         # [(status, ClassName)]
-    uses_curl_escape: bool = False
+    c_needs_escape: bool = False        # a string path/query value or any query parameter
+    c_needs_header_value: bool = False  # a string header parameter
+    c_needs_decode: bool = False        # an answer body to decode
     header_guard: str = "API_CLIENT_GEN_H"
 
 
@@ -194,8 +196,9 @@ class _Build:
         """[(status or 'default', ObjType, pointer)] of the non-2xx JSON responses."""
         out = []
         optr = op.pointer
-        responses = self.spec.get(ptr_join(optr, "responses")) if op.pointer else {}
-        for code, r in (responses or {}).items():
+        node = self.spec.get(optr)
+        responses = node.get("responses") if isinstance(node, dict) else None
+        for code, r in (responses if isinstance(responses, dict) else {}).items():
             if code != "default" and 200 <= int(code) < 300:
                 continue
             rptr = ptr_join(optr, "responses", code)
@@ -384,13 +387,21 @@ class _Build:
             for n in (so.c_fn, so.c_resp, so.c_params):
                 if n and n in seen:
                     raise SpecError(so.ir.pointer, "client name %s collides with a type" % n)
-        return Model(api, spec_name, ops, error_type,
+        model = Model(api, spec_name, ops, error_type,
                      self.py_names[error_type] if error_type else None,
                      [(p.set_name.replace("api__", "api_client__"), p)
                       for p in sorted(self.byte_sets.values(),
                                       key=lambda p: int(p.set_name.rsplit("_", 1)[1]))],
                      [self.py_class(o) for o in api.objects],
                      [self.py_enum(e) for e in api.enums], py_errors)
+        params = [p for so in ops for p in so.ir.params]
+        model.c_needs_escape = any(p.location == "query" or
+                                   (p.location == "path" and p.shape.kind in ("string", "datetime"))
+                                   for p in params)
+        model.c_needs_header_value = any(p.location == "header" and p.shape.kind == "string"
+                                         for p in params)
+        model.c_needs_decode = bool(error_type) or any(so.successes for so in ops)
+        return model
 
 
 def build(spec, spec_name):

@@ -48,7 +48,7 @@ run "sdk/c_sdk_test" build/san/tests/sdk/c_sdk_test --jobs "$JOBS"
 run "sdk/python unittest" "$PY" -m unittest -v tests/sdk/test_python_sdk.py
 run "sdk/typescript tsc --noEmit (strict)" sdk/typescript/node_modules/.bin/tsc --noEmit -p sdk/typescript
 if (cd sdk/typescript && node_modules/.bin/tsc -p .) >"$work/sdk-ts-build.log" 2>&1; then
-    (cd sdk/typescript && node --test --test-reporter=tap dist/test/) >"$work/sdk-typescript-node-test.log" 2>&1
+    (cd sdk/typescript && node --test --test-reporter=tap dist/test/roundtrip.test.js) >"$work/sdk-typescript-node-test.log" 2>&1
     sdk_record_tap "sdk/typescript node:test" $? "$work/sdk-typescript-node-test.log"
 else
     record "sdk/typescript build" 1 "$work/sdk-ts-build.log"
@@ -63,3 +63,4 @@ echo "exit status $sdk_status" >>"$work/sdk-nodb-server.log"
 record "sdk/server without a database stops cleanly" "$sdk_status" "$work/sdk-nodb-server.log"
 
 run "sdk/spec change reaches all three SDKs" "$PY" -m unittest -v tests/sdk/test_spec_change.py
+run "sdk/generator (exit codes, --check, corpus, wide spec)" "$PY" -m unittest -v tests/sdk/test_sdk_generator.py

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define API_CLIENT__ARENA_CHUNK 16384
 #define API_CLIENT__MAX_ANSWER (64u * 1024 * 1024)
@@ -36,6 +37,7 @@ struct api_client {
     rt_buf url;           /* reused per call */
     rt_buf req;           /* the encoded request body */
     rt_buf resp;          /* the answer's body as received */
+    rt_buf xhdr;          /* header parameters: "Name: value" lines, each NUL-terminated */
     api_client__hdr *hdrs;
     bool hdr_oom;
     long timeout_ms;
@@ -105,6 +107,7 @@ api_client *api_client_new(const char *base_url)
     rt_buf_init(&c->url);
     rt_buf_init(&c->req);
     rt_buf_init(&c->resp);
+    rt_buf_init(&c->xhdr);
     c->resp.limit = API_CLIENT__MAX_ANSWER;
     c->timeout_ms = 30000;
     c->validate = true;
@@ -122,6 +125,7 @@ void api_client_free(api_client *c)
     rt_buf_free(&c->url);
     rt_buf_free(&c->req);
     rt_buf_free(&c->resp);
+    rt_buf_free(&c->xhdr);
     free(c->base);
     free(c);
 }
@@ -195,6 +199,7 @@ static void api_client__put_escaped(rt_buf *b, const char *s, size_t len)
         }
     }
 }
+
 
 static size_t api_client__on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 {
@@ -271,6 +276,7 @@ static bool api_client__is_json(rt_str ct)
            strncasecmp(ct.ptr + n - 5, "+json", 5) == 0;
 }
 
+
 /* Start a call: errors and the message cleared, the URL begun. */
 static void api_client__begin(api_client *c)
 {
@@ -278,6 +284,7 @@ static void api_client__begin(api_client *c)
     c->message[0] = '\0';
     rt_buf_reset(&c->url);
     rt_buf_reset(&c->req);
+    rt_buf_reset(&c->xhdr);
     rt_buf_put(&c->url, c->base, c->base_len);
 }
 
@@ -296,7 +303,7 @@ static api_client_rc api_client__send(api_client *c, const char *method, const c
 
     *status = 0;
     rt_buf_putc(&c->url, '\0');
-    if (c->url.oom || c->req.oom) {
+    if (c->url.oom || c->req.oom || c->xhdr.oom) {
         api_client__say(c, "out of memory", "building the request");
         return API_CLIENT_E_NOMEM;
     }
@@ -320,6 +327,10 @@ static api_client_rc api_client__send(api_client *c, const char *method, const c
     if (more && c->request_id[0] != '\0') {
         snprintf(line, sizeof line, "X-Request-ID: %s", c->request_id);
         more = curl_slist_append(hl, line);
+        hl = more ? more : hl;
+    }
+    for (size_t at = 0; more && at < c->xhdr.len; at += strlen(c->xhdr.data + at) + 1) {
+        more = curl_slist_append(hl, c->xhdr.data + at);
         hl = more ? more : hl;
     }
     if (more == NULL) {
@@ -440,13 +451,14 @@ static api_client_rc api_client__undeclared(api_client *c, int status)
     return API_CLIENT_E_PROTOCOL;
 }
 
+
 /* The request id of the answer, kept in the arena. */
 static rt_str api_client__request_id(api_client *c)
 {
     return api_client__header(c, "X-Request-ID");
 }
 
-/* The body encoded by the server's encoder into c->req. */
+/* E_INVALID with the first finding in the message. */
 static api_client_rc api_client__invalid(api_client *c)
 {
     api_client__say(c, "the input breaks the spec", c->errs.e[0].field);

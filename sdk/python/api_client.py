@@ -738,8 +738,9 @@ class Client:
         return raw
 
     def _send(self, method: str, path_and_query: str, body: Optional[bytes],
-              content_type: Optional[str]) -> RawResponse:
-        headers = {"Accept": "application/json"}
+              content_type: Optional[str], extra: Optional[Dict[str, str]] = None) -> RawResponse:
+        headers = dict(extra or {})
+        headers["Accept"] = "application/json"
         if body is not None:
             headers["Content-Type"] = content_type or "application/json"
         if self.request_id:
@@ -817,7 +818,9 @@ class Client:
             raise ValidationError(errs)
         target = ""
         target += '/healthz'
-        raw = self._send('GET', target, data, "application/json" if data is not None else None)
+        extra: Dict[str, str] = {}
+        raw = self._send('GET', target, data, "application/json" if data is not None else None,
+                         extra)
         rid = raw.request_id
         if raw.status == 200:
             return GetHealthzResult(raw.status, rid, self._answer(raw, _T('object', 'must be an object', cls=Health)))
@@ -835,7 +838,9 @@ class Client:
             raise ValidationError(errs)
         target = ""
         target += '/readyz'
-        raw = self._send('GET', target, data, "application/json" if data is not None else None)
+        extra: Dict[str, str] = {}
+        raw = self._send('GET', target, data, "application/json" if data is not None else None,
+                         extra)
         rid = raw.request_id
         if raw.status == 200:
             return GetReadyzResult(raw.status, rid, self._answer(raw, _T('object', 'must be an object', cls=Health)))
@@ -853,7 +858,9 @@ class Client:
             raise ValidationError(errs)
         target = ""
         target += '/users'
-        raw = self._send('POST', target, data, "application/json" if data is not None else None)
+        extra: Dict[str, str] = {}
+        raw = self._send('POST', target, data, "application/json" if data is not None else None,
+                         extra)
         rid = raw.request_id
         if raw.status == 201:
             return CreateUserResult(raw.status, rid, self._answer(raw, _T('object', 'must be an object', cls=User)), _header(raw.headers, 'Location'))
@@ -882,7 +889,9 @@ class Client:
             query.append(('after', _param_text(after, _T('int', 'must be an integer', bits=64, checks=(('compare', (('<', 0),), 'must be >= 0'), )))))
         if query:
             target += "?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
-        raw = self._send('GET', target, data, "application/json" if data is not None else None)
+        extra: Dict[str, str] = {}
+        raw = self._send('GET', target, data, "application/json" if data is not None else None,
+                         extra)
         rid = raw.request_id
         if raw.status == 200:
             return ListUsersResult(raw.status, rid, self._answer(raw, _T('object', 'must be an object', cls=UserList)))
@@ -905,7 +914,9 @@ class Client:
         target = ""
         target += '/users/'
         target += urllib.parse.quote(_param_text(id, _T('int', 'must be an integer', bits=64, checks=(('compare', (('<', 1),), 'must be >= 1'), ))), safe="")
-        raw = self._send('GET', target, data, "application/json" if data is not None else None)
+        extra: Dict[str, str] = {}
+        raw = self._send('GET', target, data, "application/json" if data is not None else None,
+                         extra)
         rid = raw.request_id
         if raw.status == 200:
             return GetUserResult(raw.status, rid, self._answer(raw, _T('object', 'must be an object', cls=User)))
@@ -928,7 +939,9 @@ class Client:
         target = ""
         target += '/users/'
         target += urllib.parse.quote(_param_text(id, _T('int', 'must be an integer', bits=64, checks=(('compare', (('<', 1),), 'must be >= 1'), ))), safe="")
-        raw = self._send('PATCH', target, data, "application/json" if data is not None else None)
+        extra: Dict[str, str] = {}
+        raw = self._send('PATCH', target, data, "application/json" if data is not None else None,
+                         extra)
         rid = raw.request_id
         if raw.status == 200:
             return UpdateUserResult(raw.status, rid, self._answer(raw, _T('object', 'must be an object', cls=User)))
@@ -951,7 +964,9 @@ class Client:
         target = ""
         target += '/users/'
         target += urllib.parse.quote(_param_text(id, _T('int', 'must be an integer', bits=64, checks=(('compare', (('<', 1),), 'must be >= 1'), ))), safe="")
-        raw = self._send('DELETE', target, data, "application/json" if data is not None else None)
+        extra: Dict[str, str] = {}
+        raw = self._send('DELETE', target, data, "application/json" if data is not None else None,
+                         extra)
         rid = raw.request_id
         if raw.status in (204,):
             return DeleteUserResult(raw.status, rid, None)
