@@ -37,6 +37,8 @@ REASONS = {
 }
 # Every client knows these, declared or not: a server may always answer them.
 ALWAYS_STATUSES = [400, 404, 405, 413, 415, 500, 503]
+PARAM_KINDS = {"int", "string", "enum", "bool", "datetime"}
+VALUE_KINDS = PARAM_KINDS | {"number", "object", "array"}
 FORMAT_FUNCS = {"rt_is_email": "email", "rt_is_uuid": "uuid", "rt_is_date": "date"}
 PY_RESERVED = {"self", "body", "cls", "timeout"}
 PY_FIXED = {"ApiError", "ValidationError", "TransportError", "ProtocolError", "HttpError",
@@ -234,6 +236,8 @@ class _Build:
                 parts.append(PathPart(text=piece, text_c=ir_build.c_string(piece)))
         successes = []
         for r in o.responses:
+            if not 200 <= r.status < 300:
+                continue  # error bodies are decoded as the one envelope (error_responses)
             sh = r.shape
             if sh.kind == "array" and sh.items.kind != "object":
                 raise SpecError(sh.pointer, "the client SDKs decode array responses of objects only")
@@ -275,13 +279,15 @@ class _Build:
         return sop
 
     def check_param(self, p):
+        if p.shape.kind not in PARAM_KINDS:
+            raise SpecError(p.pointer, "the client SDKs do not support %s parameters yet" % p.shape.kind)
         for c in p.shape.checks:
             if c.kind == "pattern" and c.pattern.set_name not in self.byte_sets:
                 self.byte_sets[c.pattern.set_name] = c.pattern
 
     # ------------------------------------------------------------ python
 
-    def checks_lit(self, checks):
+    def checks_lit(self, checks, ptr):
         items = []
         for c in checks:
             if c.kind == "length":
@@ -297,7 +303,7 @@ class _Build:
                     py_string(pt.reason)))
             elif c.kind == "format":
                 if c.func not in FORMAT_FUNCS:
-                    raise SpecError("", "format check %s has no Python counterpart" % c.func)
+                    raise SpecError(ptr, "format check %s has no Python counterpart" % c.func)
                 items.append("('format', %r, %s)" % (FORMAT_FUNCS[c.func], py_string(c.reason)))
             elif c.kind == "compare":
                 conds = ", ".join("(%r, %r)" % (op, c_lit_value(lit)) for op, lit in c.conds)
@@ -311,13 +317,15 @@ class _Build:
                 items.append("(%r, %r, %r, %s, %s)" % (
                     c.kind, c.lo, c.hi, py_string(c.reason_lo), py_string(c.reason_hi)))
             else:
-                raise SpecError("", "check kind %r has no Python counterpart" % c.kind)
+                raise SpecError(ptr, "check kind %r has no Python counterpart" % c.kind)
         return "(" + "".join(i + ", " for i in items) + ")"
 
     def type_lit(self, sh):
         """(annotation, _T literal) of a shape."""
         k = sh.kind
-        checks = self.checks_lit(sh.checks)
+        if k not in VALUE_KINDS:
+            raise SpecError(sh.pointer, "the client SDKs do not support %s values yet" % k)
+        checks = self.checks_lit(sh.checks, sh.pointer)
         reason = py_string(sh.type_reason or ir_build.TYPE_REASON[k])
         if k == "array":
             ann, lit = self.type_lit(sh.items)
@@ -347,7 +355,7 @@ class _Build:
             fields.append(PyField(f.json_name, attr, ann, f.required, f.nullable, f.read_only,
                                   f.write_only, lit))
         return PyClass(self.py_names[obj.name], obj, fields, obj.strict,
-                       self.checks_lit(obj.checks))
+                       self.checks_lit(obj.checks, obj.pointer))
 
     def py_enum(self, e):
         members, used = [], set()
