@@ -1,0 +1,158 @@
+#!/usr/bin/python3
+"""Generate the C and Python client SDKs of an OpenAPI spec.
+
+    sdk.py --spec api/openapi.yaml --out sdk [--lang c,python] [--check]
+
+Writes <out>/c/api_client.gen.h, <out>/c/api_client.gen.c and
+<out>/python/api_client.py. (The TypeScript SDK comes from openapi-typescript;
+mk/sdk.mk drives it.)
+
+The SDKs are built from the same IR as the server (spec_loader -> ir_build),
+so the C client links the server's generated types, encoders, decoders and
+validators, and the Python client applies the same checks with the same
+reasons. What the server IR does not carry (the schema of error responses,
+the regular expressions as written) is computed here, in sdk_model.py.
+
+Exit status: 0 ok (with --check: no drift), 1 spec error (naming the JSON
+pointer) or drift, 2 usage error.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import emit  # noqa: E402
+import sdk_model  # noqa: E402
+import spec_loader  # noqa: E402
+
+EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
+LANGS = ("c", "python")
+TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates", "sdk")
+
+# output file (relative to --out) -> template in templates/sdk/
+OUTPUTS = {
+    "c": [("c/api_client.gen.h", "api_client.gen.h.j2"),
+          ("c/api_client.gen.c", "api_client.gen.c.j2")],
+    "python": [("python/api_client.py", "api_client.py.j2")],
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        print("%s: error: %s" % (self.prog, message), file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
+def spec_display_name(spec, out):
+    """The spec's path relative to the directory holding --out (the project
+    root), so banners never carry absolute paths."""
+    root = os.path.dirname(os.path.abspath(out))
+    return os.path.relpath(os.path.abspath(spec), root).replace(os.sep, "/")
+
+
+def _environment():
+    import jinja2
+    env = emit.environment()
+    env.loader = jinja2.FileSystemLoader(TEMPLATE_DIR)
+    env.filters["pystr"] = sdk_model.py_string
+    return env
+
+
+def generate(spec_path, out_dir, langs=LANGS):
+    """{relative file name: bytes}; raises SpecError."""
+    spec = spec_loader.load_spec(spec_path)
+    model = sdk_model.build(spec, spec_display_name(spec_path, out_dir))
+    env = _environment()
+    out = {}
+    for lang in langs:
+        for name, tmpl in OUTPUTS[lang]:
+            text = env.get_template(tmpl).render(m=model, api=model.api,
+                                                 file=os.path.basename(name))
+            out[name] = text.encode("utf-8")
+    return out
+
+
+def write_changed(files, out_dir):
+    written = []
+    for name in sorted(files):
+        sub = os.path.dirname(name)
+        written += [os.path.join(sub, n) for n in
+                    emit.write_changed({os.path.basename(name): files[name]},
+                                       os.path.join(out_dir, sub))]
+    return written
+
+
+def diff_against(files, out_dir):
+    drift = []
+    for name in sorted(files):
+        try:
+            with open(os.path.join(out_dir, name), "rb") as f:
+                if f.read() == files[name]:
+                    continue
+        except FileNotFoundError:
+            pass
+        drift.append(name)
+    return drift
+
+
+def main(argv=None):
+    ap = _Parser(prog="sdk.py",
+                 description="Generate the C (libcurl) and Python (standard library) client "
+                             "SDKs from an OpenAPI 3.0/3.1 document.")
+    ap.add_argument("--spec", required=True, help="the OpenAPI document (YAML or JSON)")
+    ap.add_argument("--out", required=True,
+                    help="the SDK directory (e.g. sdk): writes c/ and python/ under it")
+    ap.add_argument("--lang", default=",".join(LANGS),
+                    help="comma-separated languages to generate (default: c,python)")
+    ap.add_argument("--check", action="store_true",
+                    help="compare what the spec produces with --out; exit 1 listing the "
+                         "files that differ")
+    args = ap.parse_args(argv)
+
+    langs = [x for x in args.lang.split(",") if x]
+    bad = [x for x in langs if x not in LANGS]
+    if bad or not langs:
+        print("sdk.py: error: unknown language %r (choose from %s)"
+              % (bad[0] if bad else "", ", ".join(LANGS)), file=sys.stderr)
+        return EXIT_USAGE
+    if not os.path.isfile(args.spec):
+        print("sdk.py: error: no such spec file: %s" % args.spec, file=sys.stderr)
+        return EXIT_USAGE
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        print("sdk.py: error: --out is not a directory: %s" % args.out, file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        files = generate(args.spec, args.out, langs)
+    except spec_loader.SpecError as exc:
+        print("%s#%s: %s" % (args.spec, exc.pointer, exc.message), file=sys.stderr)
+        return EXIT_SPEC
+
+    if args.check:
+        # Through the file system, like generate.py --check, so a write that
+        # would change bytes (line endings) is caught too.
+        with tempfile.TemporaryDirectory(prefix="apisdk-") as tmp:
+            write_changed(files, tmp)
+            fresh = {}
+            for name in files:
+                with open(os.path.join(tmp, name), "rb") as f:
+                    fresh[name] = f.read()
+        drift = diff_against(fresh, args.out)
+        if drift:
+            print("the SDKs are out of date with %s; run make sdk:" % args.spec, file=sys.stderr)
+            for name in drift:
+                print("  %s" % os.path.join(args.out, name), file=sys.stderr)
+            return EXIT_SPEC
+        return EXIT_OK
+
+    for name in write_changed(files, args.out):
+        print("wrote %s" % os.path.join(args.out, name))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
