@@ -269,6 +269,18 @@ bool rt_cache_get_arena(rt_cache *c, uint64_t key, rt_arena *a, rt_str *out)
     return hit;
 }
 
+bool rt_cache_has(rt_cache *c, uint64_t key)
+{
+    if (!c || !c->enabled)
+        return false;
+    uint64_t h = mix64(key);
+    shard *s = shard_of(c, h);
+    pthread_mutex_lock(&s->mu);
+    bool hit = live_entry(s, key, h) != NULL;
+    pthread_mutex_unlock(&s->mu);
+    return hit;
+}
+
 uint64_t rt_cache_ticket(rt_cache *c, uint64_t key)
 {
     if (!c || !c->enabled)

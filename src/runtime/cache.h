@@ -24,6 +24,9 @@ bool rt_cache_get(rt_cache *c, uint64_t key, rt_buf *out);
 /* The same, copying into the request arena: *out stays valid until the
  * arena is reset. False on a miss or when the arena is out of memory. */
 bool rt_cache_get_arena(rt_cache *c, uint64_t key, rt_arena *a, rt_str *out);
+/* True when key has a fresh entry right now (it may expire the next moment):
+ * lets a caller guess that a get will not need the source. */
+bool rt_cache_has(rt_cache *c, uint64_t key);
 uint64_t rt_cache_ticket(rt_cache *c, uint64_t key);
 void rt_cache_put(rt_cache *c, uint64_t key, uint64_t ticket, const char *data, size_t len);
 void rt_cache_del(rt_cache *c, uint64_t key);

@@ -139,6 +139,55 @@ static const char *id_text(char buf[24], int64_t id)
     return buf;
 }
 
+/* ---------------------------------------------------------------- scheduling */
+
+/* Digits of a path id to a positive int64, false otherwise (the generated
+ * parser then answers 400, which does not need the database). */
+static bool parse_id(rt_str v, uint64_t *out)
+{
+    if (v.len == 0 || v.len > 19)
+        return false;
+    uint64_t x = 0;
+    for (size_t i = 0; i < v.len; i++) {
+        if (v.ptr[i] < '0' || v.ptr[i] > '9')
+            return false;
+        x = x * 10 + (uint64_t)(v.ptr[i] - '0');
+    }
+    if (x == 0 || x > (uint64_t)INT64_MAX)
+        return false;
+    *out = x;
+    return true;
+}
+
+/*
+ * rt_blocks_fn: which requests may wait for PostgreSQL and so run on the
+ * worker pool. Health, the spec, errors the router answers by itself, and
+ * GET /users/{id} whose representation is cached are answered on the event
+ * loop; everything else touches the database. A cache entry may expire
+ * between this look and the handler's: that request then queries on the
+ * loop thread, which is correct, only briefly slower for the others.
+ */
+bool svc_blocks(const rt_req *req)
+{
+    api_route route;
+    if (api_route_match(req->method, req->path, &route) != 0)
+        return false;
+    switch ((api_op)route.op) {
+    case API_OP_GET_HEALTHZ:
+    case API_OP_SPEC_YAML:
+    case API_OP_SPEC_JSON:
+        return false;
+    case API_OP_GET_USER: {
+        uint64_t id;
+        if (route.nparams < 1 || !parse_id(route.params[0], &id))
+            return false;
+        return !rt_cache_has(((svc_app *)req->app)->users, id);
+    }
+    default:
+        return true;
+    }
+}
+
 /* ---------------------------------------------------------------- health */
 
 rt_status svc_get_healthz(rt_req *req, api_get_healthz_result *res)
