@@ -240,7 +240,13 @@ bench_http() { # port
     if ! start_peer "$peer" "$port"; then stop_peer; return 0; fi
     wrk -t1 -c"$CONNS" -d"$WARMUP" "$base/users/42" >/dev/null 2>&1 || true
     wrk -t1 -c"$CONNS" -d1s "$base/healthz" >/dev/null 2>&1 || true
+    local rss
     for t in $(peer_tests "$peer"); do
+        if [[ $t == a512_get_user_hot ]]; then
+            # Peak RSS over the workloads every server runs, before the 512-connection extra.
+            rss=$(peak_rss_mib "$PEER_PID")
+            printf '%s\t%s\tpeak_rss_mib\t-\t%s\t\t\t\t\t\n' "$round" "$peer" "$rss" >>"$TSV"
+        fi
         case $t in
         a_get_user_hot) run_wrk "$t" "$CONNS" "$base/users/42" ;;
         a512_get_user_hot) run_wrk "$t" "$BIG_CONNS" "$base/users/42" ;;
@@ -250,10 +256,11 @@ bench_http() { # port
         e_list_users) run_wrk "$t" "$CONNS" "$base/users" "$ROOT/bench/wrk/list_page.lua" "$SEED_ROWS" ;;
         esac
     done
-    local rss
+    local key=peak_rss_mib
+    [[ -n ${rss:-} ]] && key=peak_rss_512_mib
     rss=$(peak_rss_mib "$PEER_PID")
-    printf '%s\t%s\tpeak_rss_mib\t-\t%s\t\t\t\t\t\n' "$round" "$peer" "$rss" >>"$TSV"
-    log "r$round $peer: peak RSS ${rss} MiB"
+    printf '%s\t%s\t%s\t-\t%s\t\t\t\t\t\n' "$round" "$peer" "$key" "$rss" >>"$TSV"
+    log "r$round $peer: $key ${rss} MiB"
     stop_peer
 }
 

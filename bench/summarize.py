@@ -60,6 +60,8 @@ def main(path):
                 pg[test][r] = float(c[4] or 0)
             elif test == "peak_rss_mib":
                 rss[peer][r] = float(c[4] or 0)
+            elif test == "peak_rss_512_mib":
+                rss[peer + " (after 512 connections)"][r] = float(c[4] or 0)
             else:
                 http[(peer, test)][r] = {
                     "rps": float(c[4] or 0),
@@ -147,7 +149,7 @@ def main(path):
     if rss:
         w("| server | peak RSS MiB (median of rounds) |")
         w("|---|---:|")
-        for p in [OURS, "capi_nocache"] + peers:
+        for p in [OURS, OURS + " (after 512 connections)", "capi_nocache"] + peers:
             if p in rss:
                 w(f"| {p} | {med(list(rss[p].values())):.1f} |")
         w("")

@@ -30,3 +30,14 @@ bench-quick: deps bench-peers
 	$(Q)$(MAKE) --no-print-directory build
 	$(Q)PEERS_BIN=$(PEERS_BIN) PEERS_DIR=$(abspath $(PEERS_DIR)) ROUNDS=$${ROUNDS:-1} DURATION=$${DURATION:-3s} \
 	    WARMUP=$${WARMUP:-1s} bench/run.sh
+
+# Codec micro-benchmark. JSON_BENCH_ITERS=1000 for a smoke run.
+JSON_BENCH := $(B)/bench/json_bench
+JSON_BENCH_ITERS ?= 200000
+$(JSON_BENCH): bench/json_bench.c $(call obj,generated/api_types.gen.c) $(RUNTIME_OBJ)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ -lcjson -ljansson $(LDLIBS)
+
+bench-json: bench-deps
+	$(Q)$(MAKE) --no-print-directory $(JSON_BENCH)
+	$(Q)$(JSON_BENCH) $(JSON_BENCH_ITERS)
