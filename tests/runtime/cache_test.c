@@ -265,3 +265,22 @@ Test(cache, get_into_arena)
     rt_arena_free(a);
     rt_cache_free(c);
 }
+
+Test(cache, has_tells_fresh_entries)
+{
+    rt_cache *c = rt_cache_new(50, 100);
+    cr_assert_not(rt_cache_has(c, 8));
+    put_str(c, 8, "eight");
+    cr_assert(rt_cache_has(c, 8));
+    cr_assert_not(rt_cache_has(c, 9));
+    rt_cache_del(c, 8);
+    cr_assert_not(rt_cache_has(c, 8), "deleted");
+    put_str(c, 8, "eight");
+    sleep_ms(80);
+    cr_assert_not(rt_cache_has(c, 8), "expired");
+    rt_cache_free(c);
+    rt_cache *off = rt_cache_new(0, 100);
+    put_str(off, 1, "x");
+    cr_assert_not(rt_cache_has(off, 1), "a disabled cache has nothing");
+    rt_cache_free(off);
+}
