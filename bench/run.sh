@@ -139,7 +139,7 @@ start_peer() { # name port -> PEER_PID
         local ttl=30000
         [[ $name == capi_nocache ]] && ttl=0
         # LOG_LEVEL=warn: no access log, like the peers (gin.New() without Logger).
-        PORT=$port THREADS=$SERVER_THREADS LOG_LEVEL=warn CACHE_TTL_MS=$ttl DB_POOL_SIZE=${DB_POOL_SIZE:-32} \
+        PORT=$port THREADS=$SERVER_THREADS LOG_LEVEL=warn CACHE_TTL_MS=$ttl \
             "$SERVER" >"$OUTDIR/$name.server.log" 2>&1 &
         PEER_PID=$!
         ;;

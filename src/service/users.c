@@ -238,17 +238,17 @@ rt_status svc_create_user(rt_req *req, api_new_user *body, api_create_user_resul
     return RT_OK;
 }
 
-rt_status svc_get_user(rt_req *req, const api_get_user_params *params, api_get_user_result *res)
+/* Longest wait for another request's load of the same user (single flight);
+ * past it a follower queries by itself. */
+#define FLY_WAIT_MS 1000
+
+/* The database half of GET /users/{id}: query, encode into the cache. */
+static rt_status load_user(rt_req *req, svc_app *app, int64_t id, api_get_user_result *res)
 {
-    svc_app *app = app_of(req);
-    uint64_t key = (uint64_t)params->id;
-
-    if (rt_cache_get_arena(app->users, key, req->arena, &res->raw))
-        return RT_OK;
-
+    uint64_t key = (uint64_t)id;
     uint64_t ticket = rt_cache_ticket(app->users, key);
     char idbuf[24];
-    const char *vals[1] = { id_text(idbuf, params->id) };
+    const char *vals[1] = { id_text(idbuf, id) };
     PGresult *r = NULL;
     rt_status st = run(req, STMT_GET, 1, vals, &r);
     if (st == RT_OK)
@@ -264,6 +264,23 @@ rt_status svc_get_user(rt_req *req, const api_get_user_params *params, api_get_u
         rt_cache_put(app->users, key, ticket, json.data, json.len);
     rt_buf_free(&json);
     return RT_OK;
+}
+
+rt_status svc_get_user(rt_req *req, const api_get_user_params *params, api_get_user_result *res)
+{
+    svc_app *app = app_of(req);
+    uint64_t key = (uint64_t)params->id;
+
+    if (rt_cache_get_arena(app->users, key, req->arena, &res->raw))
+        return RT_OK;
+    /* Concurrent misses of one id: one query, the others wait for its fill. */
+    rt_fly fly = rt_cache_fly_begin(app->users, key, FLY_WAIT_MS);
+    if (fly == RT_FLY_FOLLOWED && rt_cache_get_arena(app->users, key, req->arena, &res->raw))
+        return RT_OK;
+    rt_status st = load_user(req, app, params->id, res);
+    if (fly == RT_FLY_LEAD)
+        rt_cache_fly_end(app->users, key);
+    return st;
 }
 
 rt_status svc_list_users(rt_req *req, const api_list_users_params *params,
