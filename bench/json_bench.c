@@ -19,6 +19,8 @@
  *
  * Allocations are counted by interposing malloc/calloc/realloc/free in this
  * executable (glibc resolves the shared libraries' calls to them here too).
+ * Exit status 1 when the generated codec allocates at all, or when a library
+ * does not reproduce the document byte for byte (length check).
  *
  * Usage: json_bench [iterations [library]]   (default 200000 for the User;
  * the page gets a twentieth of that; library: only time that one, e.g. for
@@ -320,6 +322,11 @@ int main(int argc, char **argv)
             printf("| %s | %zu | %s | %.0f | %.0f | %.2f | %.2f |\n", docs[d].name, c.len,
                    libs[l].name, res[l].ns_per_doc, res[l].mb_s, res[l].allocs_per_doc,
                    res[1].ns_per_doc / res[l].ns_per_doc);
+            if (l == 0 && res[l].allocs_per_doc != 0 && !(only && strcmp(only, "generated") != 0)) {
+                fprintf(stderr, "json_bench: the generated codec allocated %.2f times per %s\n",
+                        res[l].allocs_per_doc, docs[d].name);
+                rc = 1;
+            }
             if (res[l].out_len != c.len) {
                 fprintf(stderr, "json_bench: %s wrote %zu bytes for a %zu-byte %s\n", libs[l].name,
                         res[l].out_len, c.len, docs[d].name);

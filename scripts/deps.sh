@@ -7,7 +7,8 @@ set -eu
 
 PKGS="gcc make libc6-dev pkg-config libmicrohttpd-dev libpq-dev postgresql
       libcriterion-dev python3 python3-jinja2 python3-yaml
-      libcurl4-openssl-dev curl ca-certificates clang libclang-rt-14-dev"
+      libcurl4-openssl-dev curl ca-certificates clang libclang-rt-14-dev
+      libcjson-dev libjansson-dev"
 
 missing=""
 for p in $PKGS; do
