@@ -8,7 +8,8 @@ set -eu
 PKGS="gcc make libc6-dev pkg-config libmicrohttpd-dev libpq-dev postgresql
       libcriterion-dev libpcre2-dev python3 python3-jinja2 python3-yaml
       libcurl4-openssl-dev curl ca-certificates clang libclang-rt-14-dev
-      chromium"
+      chromium
+      libcjson-dev libjansson-dev"
 
 missing=""
 for p in $PKGS; do

@@ -40,7 +40,7 @@ static void dispatch(rt_req *req, rt_resp *resp)
 
 typedef struct settings {
     unsigned long port, threads, max_conns, body_limit, conn_timeout_s, shutdown_timeout_s;
-    unsigned long pool_size, pool_wait_ms, query_timeout_ms, connect_timeout_s;
+    unsigned long pool_size, db_workers, pool_wait_ms, query_timeout_ms, connect_timeout_s;
     unsigned long cache_ttl_ms, cache_entries;
     const char *bind, *database_url, *log_level;
 } settings;
@@ -59,7 +59,8 @@ static const rt_cfg_opt OPTS[] = {
     { "CONN_TIMEOUT_S", "conn-timeout", RT_CFG_UINT, "30", 1, 86400, "seconds an idle or slow connection is kept", &S.conn_timeout_s },
     { "SHUTDOWN_TIMEOUT_S", "shutdown-timeout", RT_CFG_UINT, "10", 0, 3600, "seconds in-flight requests get to finish on SIGTERM/SIGINT", &S.shutdown_timeout_s },
     { "DATABASE_URL", "database-url", RT_CFG_STR, DEFAULT_DATABASE_URL, 0, 0, "PostgreSQL connection URL or key=value string", &S.database_url },
-    { "DB_POOL_SIZE", "db-pool-size", RT_CFG_UINT, "16", 1, 1000, "PostgreSQL connections in the pool", &S.pool_size },
+    { "DB_POOL_SIZE", "db-pool-size", RT_CFG_UINT, "32", 1, 1000, "PostgreSQL connections in the pool", &S.pool_size },
+    { "DB_WORKERS", "db-workers", RT_CFG_UINT, "0", 0, 1000, "threads running database-bound requests (0: DB_POOL_SIZE)", &S.db_workers },
     { "DB_POOL_WAIT_MS", "db-pool-wait", RT_CFG_UINT, "1000", 0, 600000, "longest wait for a free connection before 503", &S.pool_wait_ms },
     { "DB_QUERY_TIMEOUT_MS", "db-query-timeout", RT_CFG_UINT, "5000", 1, 3600000, "per-query deadline before 504 (the query is cancelled)", &S.query_timeout_ms },
     { "DB_CONNECT_TIMEOUT_S", "db-connect-timeout", RT_CFG_UINT, "3", 1, 600, "seconds a connection attempt may take before 503", &S.connect_timeout_s },
@@ -116,6 +117,8 @@ static int cmd_serve(void)
         .max_conns = (unsigned)S.max_conns,
         .handler = dispatch,
         .app = &app,
+        .workers = (unsigned)(S.db_workers ? S.db_workers : S.pool_size),
+        .blocks = svc_blocks,
     };
     char err[256] = "";
     srv = rt_server_start(&so, err, sizeof err);

@@ -18,7 +18,10 @@
  *    also drop an unrelated in-flight fill in the same shard: a spurious miss,
  *    never a stale hit;
  *  - an entry owns its bytes (one malloc holds header and data); expired
- *    entries are removed lazily, by the get that finds them or by eviction.
+ *    entries are removed lazily, by the get that finds them or by eviction;
+ *  - single flight: flying[0..nfly) are the keys of this shard some caller
+ *    is loading right now (at most FLY_MAX; beyond that callers load
+ *    uncoordinated); fly_cv is broadcast whenever one lands.
  *
  * ttl_ms == 0 or max_entries == 0 disables the cache: no memory is taken,
  * every get misses and every put is dropped.
@@ -29,10 +32,12 @@
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SHARD_BITS 6
 #define NSHARDS (1u << SHARD_BITS)
 #define MIN_BUCKETS 16u
+#define FLY_MAX 8u
 
 typedef struct entry {
     struct entry *chain;              /* next in bucket */
@@ -53,6 +58,9 @@ typedef struct shard {
     size_t cap;
     entry *oldest, *newest;
     uint64_t gen;
+    pthread_cond_t fly_cv;            /* CLOCK_MONOTONIC */
+    unsigned nfly;
+    uint64_t flying[FLY_MAX];
 } shard;
 
 struct rt_cache {
@@ -93,16 +101,36 @@ rt_cache *rt_cache_new(unsigned ttl_ms, size_t max_entries)
     c->enabled = ttl_ms > 0 && max_entries > 0;
     /* Round up so the total is at least max_entries (and each shard holds >= 1). */
     size_t per = max_entries / NSHARDS + (max_entries % NSHARDS != 0);
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca) != 0) {
+        free(c);
+        return NULL;
+    }
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     for (unsigned i = 0; i < NSHARDS; i++) {
         shard *s = &c->shards[i];
         if (pthread_mutex_init(&s->mu, NULL) != 0) {
-            while (i-- > 0)
+            while (i-- > 0) {
                 pthread_mutex_destroy(&c->shards[i].mu);
+                pthread_cond_destroy(&c->shards[i].fly_cv);
+            }
+            pthread_condattr_destroy(&ca);
+            free(c);
+            return NULL;
+        }
+        if (pthread_cond_init(&s->fly_cv, &ca) != 0) {
+            pthread_mutex_destroy(&s->mu);
+            while (i-- > 0) {
+                pthread_mutex_destroy(&c->shards[i].mu);
+                pthread_cond_destroy(&c->shards[i].fly_cv);
+            }
+            pthread_condattr_destroy(&ca);
             free(c);
             return NULL;
         }
         s->cap = per;
     }
+    pthread_condattr_destroy(&ca);
     return c;
 }
 
@@ -120,6 +148,7 @@ void rt_cache_free(rt_cache *c)
         }
         free(s->buckets);
         pthread_mutex_destroy(&s->mu);
+        pthread_cond_destroy(&s->fly_cv);
     }
     free(c);
 }
@@ -269,6 +298,18 @@ bool rt_cache_get_arena(rt_cache *c, uint64_t key, rt_arena *a, rt_str *out)
     return hit;
 }
 
+bool rt_cache_has(rt_cache *c, uint64_t key)
+{
+    if (!c || !c->enabled)
+        return false;
+    uint64_t h = mix64(key);
+    shard *s = shard_of(c, h);
+    pthread_mutex_lock(&s->mu);
+    bool hit = live_entry(s, key, h) != NULL;
+    pthread_mutex_unlock(&s->mu);
+    return hit;
+}
+
 uint64_t rt_cache_ticket(rt_cache *c, uint64_t key)
 {
     if (!c || !c->enabled)
@@ -334,5 +375,60 @@ void rt_cache_del(rt_cache *c, uint64_t key)
     entry *e = find(s, key, h, &link);
     if (e)
         remove_entry(s, e, link);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* ================================================================ single flight */
+
+static int fly_index(const shard *s, uint64_t key)
+{
+    for (unsigned i = 0; i < s->nfly; i++)
+        if (s->flying[i] == key)
+            return (int)i;
+    return -1;
+}
+
+rt_fly rt_cache_fly_begin(rt_cache *c, uint64_t key, unsigned wait_ms)
+{
+    if (!c || !c->enabled)
+        return RT_FLY_ALONE;
+    shard *s = shard_of(c, mix64(key));
+    pthread_mutex_lock(&s->mu);
+    if (fly_index(s, key) < 0) {
+        rt_fly r = RT_FLY_ALONE;
+        if (s->nfly < FLY_MAX) {
+            s->flying[s->nfly++] = key;
+            r = RT_FLY_LEAD;
+        }
+        pthread_mutex_unlock(&s->mu);
+        return r;
+    }
+    struct timespec dl;
+    clock_gettime(CLOCK_MONOTONIC, &dl);
+    dl.tv_sec += wait_ms / 1000;
+    dl.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+    if (dl.tv_nsec >= 1000000000L) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000L;
+    }
+    int rc = 0;
+    while (fly_index(s, key) >= 0 && rc == 0)
+        rc = pthread_cond_timedwait(&s->fly_cv, &s->mu, &dl);
+    rt_fly r = fly_index(s, key) < 0 ? RT_FLY_FOLLOWED : RT_FLY_ALONE;
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+void rt_cache_fly_end(rt_cache *c, uint64_t key)
+{
+    if (!c || !c->enabled)
+        return;
+    shard *s = shard_of(c, mix64(key));
+    pthread_mutex_lock(&s->mu);
+    int i = fly_index(s, key);
+    if (i >= 0) {
+        s->flying[i] = s->flying[--s->nfly];
+        pthread_cond_broadcast(&s->fly_cv);
+    }
     pthread_mutex_unlock(&s->mu);
 }

@@ -24,8 +24,27 @@ bool rt_cache_get(rt_cache *c, uint64_t key, rt_buf *out);
 /* The same, copying into the request arena: *out stays valid until the
  * arena is reset. False on a miss or when the arena is out of memory. */
 bool rt_cache_get_arena(rt_cache *c, uint64_t key, rt_arena *a, rt_str *out);
+/* True when key has a fresh entry right now (it may expire the next moment):
+ * lets a caller guess that a get will not need the source. */
+bool rt_cache_has(rt_cache *c, uint64_t key);
 uint64_t rt_cache_ticket(rt_cache *c, uint64_t key);
 void rt_cache_put(rt_cache *c, uint64_t key, uint64_t ticket, const char *data, size_t len);
 void rt_cache_del(rt_cache *c, uint64_t key);
+
+/*
+ * Single flight: concurrent misses of one key cost one load, not one each.
+ * After a miss, call rt_cache_fly_begin:
+ *  RT_FLY_LEAD      load it yourself (ticket, source, put), then
+ *                   rt_cache_fly_end(key) whatever the outcome;
+ *  RT_FLY_FOLLOWED  someone else's load of key ended while we waited up to
+ *                   wait_ms: look again (a hit unless it failed or was
+ *                   invalidated), load yourself on a miss, no end call;
+ *  RT_FLY_ALONE     no coordination (cache disabled, too many loads in
+ *                   flight in the shard, or wait_ms passed): load yourself,
+ *                   no end call.
+ */
+typedef enum rt_fly { RT_FLY_ALONE, RT_FLY_LEAD, RT_FLY_FOLLOWED } rt_fly;
+rt_fly rt_cache_fly_begin(rt_cache *c, uint64_t key, unsigned wait_ms);
+void rt_cache_fly_end(rt_cache *c, uint64_t key);
 
 #endif

@@ -4,9 +4,14 @@
  * Threads: `threads` independent MHD daemons share one port through
  * SO_REUSEPORT; each is driven by its own thread running an external epoll
  * loop (MHD_USE_EPOLL without MHD's internal thread; DESIGN.md records the
- * stall of the internal one). A request is handled entirely on the thread
- * that owns its connection, so the per-thread response buffer and arena need
- * no locks.
+ * stall of the internal one). A request that cannot block (opts.blocks says
+ * so) is handled entirely on the thread that owns its connection, with that
+ * thread's response buffer and arena (no locks). A request that may block
+ * (database) is handed to a pool of `workers` threads with a response buffer
+ * and arena of its own while libmicrohttpd keeps its connection suspended;
+ * the loop thread resumes the connection and sends the answer. So the
+ * database sees up to `workers` queries at once while the loops keep
+ * serving cache hits.
  *
  * Before the handler runs the runtime has: assigned the request id (a sane
  * X-Request-ID from the client, else a generated one), answered 413 for a
@@ -49,6 +54,11 @@ typedef struct rt_resp {
 } rt_resp;
 
 typedef void (*rt_handler_fn)(rt_req *req, rt_resp *resp);
+/* Whether a request may block (wait for the database): such requests are
+ * run on the worker pool while their connection is suspended, the others
+ * inline on the event-loop thread. Called on the loop thread with the
+ * request as the handler would see it; must not block itself. */
+typedef bool (*rt_blocks_fn)(const rt_req *req);
 
 /* Query parameter by exact name (first occurrence), percent-decoded.
  * present=false and an empty view when absent. */
@@ -83,6 +93,8 @@ typedef struct rt_server_opts {
     unsigned max_conns;      /* concurrent connections, whole server */
     rt_handler_fn handler;
     void *app;
+    unsigned workers;        /* handler threads for blocking requests; 0: all inline */
+    rt_blocks_fn blocks;     /* NULL: with workers, every request goes to them */
 } rt_server_opts;
 
 /* Binds and starts the loops. NULL with a message in err on failure. */

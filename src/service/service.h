@@ -8,6 +8,7 @@
 #define SVC_SERVICE_H
 
 #include "cache.h"
+#include "http.h"
 #include "pg.h"
 
 typedef struct svc_app {
@@ -18,5 +19,9 @@ typedef struct svc_app {
 /* The prepared statements every pooled connection carries. */
 extern const rt_pg_stmt svc_stmts[];
 extern const size_t svc_nstmts;
+
+/* rt_blocks_fn for rt_server_opts.blocks: true when the request may wait
+ * for the database (it then runs on the worker pool). */
+bool svc_blocks(const rt_req *req);
 
 #endif

@@ -139,6 +139,55 @@ static const char *id_text(char buf[24], int64_t id)
     return buf;
 }
 
+/* ---------------------------------------------------------------- scheduling */
+
+/* Digits of a path id to a positive int64, false otherwise (the generated
+ * parser then answers 400, which does not need the database). */
+static bool parse_id(rt_str v, uint64_t *out)
+{
+    if (v.len == 0 || v.len > 19)
+        return false;
+    uint64_t x = 0;
+    for (size_t i = 0; i < v.len; i++) {
+        if (v.ptr[i] < '0' || v.ptr[i] > '9')
+            return false;
+        x = x * 10 + (uint64_t)(v.ptr[i] - '0');
+    }
+    if (x == 0 || x > (uint64_t)INT64_MAX)
+        return false;
+    *out = x;
+    return true;
+}
+
+/*
+ * rt_blocks_fn: which requests may wait for PostgreSQL and so run on the
+ * worker pool. Health, the spec, errors the router answers by itself, and
+ * GET /users/{id} whose representation is cached are answered on the event
+ * loop; everything else touches the database. A cache entry may expire
+ * between this look and the handler's: that request then queries on the
+ * loop thread, which is correct, only briefly slower for the others.
+ */
+bool svc_blocks(const rt_req *req)
+{
+    api_route route;
+    if (api_route_match(req->method, req->path, &route) != 0)
+        return false;
+    switch ((api_op)route.op) {
+    case API_OP_GET_HEALTHZ:
+    case API_OP_SPEC_YAML:
+    case API_OP_SPEC_JSON:
+        return false;
+    case API_OP_GET_USER: {
+        uint64_t id;
+        if (route.nparams < 1 || !parse_id(route.params[0], &id))
+            return false;
+        return !rt_cache_has(((svc_app *)req->app)->users, id);
+    }
+    default:
+        return true;
+    }
+}
+
 /* ---------------------------------------------------------------- health */
 
 rt_status svc_get_healthz(rt_req *req, api_get_healthz_result *res)
@@ -189,17 +238,17 @@ rt_status svc_create_user(rt_req *req, api_new_user *body, api_create_user_resul
     return RT_OK;
 }
 
-rt_status svc_get_user(rt_req *req, const api_get_user_params *params, api_get_user_result *res)
+/* Longest wait for another request's load of the same user (single flight);
+ * past it a follower queries by itself. */
+#define FLY_WAIT_MS 1000
+
+/* The database half of GET /users/{id}: query, encode into the cache. */
+static rt_status load_user(rt_req *req, svc_app *app, int64_t id, api_get_user_result *res)
 {
-    svc_app *app = app_of(req);
-    uint64_t key = (uint64_t)params->id;
-
-    if (rt_cache_get_arena(app->users, key, req->arena, &res->raw))
-        return RT_OK;
-
+    uint64_t key = (uint64_t)id;
     uint64_t ticket = rt_cache_ticket(app->users, key);
     char idbuf[24];
-    const char *vals[1] = { id_text(idbuf, params->id) };
+    const char *vals[1] = { id_text(idbuf, id) };
     PGresult *r = NULL;
     rt_status st = run(req, STMT_GET, 1, vals, &r);
     if (st == RT_OK)
@@ -215,6 +264,23 @@ rt_status svc_get_user(rt_req *req, const api_get_user_params *params, api_get_u
         rt_cache_put(app->users, key, ticket, json.data, json.len);
     rt_buf_free(&json);
     return RT_OK;
+}
+
+rt_status svc_get_user(rt_req *req, const api_get_user_params *params, api_get_user_result *res)
+{
+    svc_app *app = app_of(req);
+    uint64_t key = (uint64_t)params->id;
+
+    if (rt_cache_get_arena(app->users, key, req->arena, &res->raw))
+        return RT_OK;
+    /* Concurrent misses of one id: one query, the others wait for its fill. */
+    rt_fly fly = rt_cache_fly_begin(app->users, key, FLY_WAIT_MS);
+    if (fly == RT_FLY_FOLLOWED && rt_cache_get_arena(app->users, key, req->arena, &res->raw))
+        return RT_OK;
+    rt_status st = load_user(req, app, params->id, res);
+    if (fly == RT_FLY_LEAD)
+        rt_cache_fly_end(app->users, key);
+    return st;
 }
 
 rt_status svc_list_users(rt_req *req, const api_list_users_params *params,

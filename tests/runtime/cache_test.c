@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -263,5 +264,107 @@ Test(cache, get_into_arena)
     rt_cache_del(c, 9);
     cr_assert_not(rt_cache_get_arena(c, 9, a, &out));
     rt_arena_free(a);
+    rt_cache_free(c);
+}
+
+Test(cache, has_tells_fresh_entries)
+{
+    rt_cache *c = rt_cache_new(50, 100);
+    cr_assert_not(rt_cache_has(c, 8));
+    put_str(c, 8, "eight");
+    cr_assert(rt_cache_has(c, 8));
+    cr_assert_not(rt_cache_has(c, 9));
+    rt_cache_del(c, 8);
+    cr_assert_not(rt_cache_has(c, 8), "deleted");
+    put_str(c, 8, "eight");
+    sleep_ms(80);
+    cr_assert_not(rt_cache_has(c, 8), "expired");
+    rt_cache_free(c);
+    rt_cache *off = rt_cache_new(0, 100);
+    put_str(off, 1, "x");
+    cr_assert_not(rt_cache_has(off, 1), "a disabled cache has nothing");
+    rt_cache_free(off);
+}
+
+/* ---------------------------------------------------------------- single flight */
+
+typedef struct follower {
+    rt_cache *c;
+    uint64_t key;
+    unsigned wait_ms;
+    rt_fly got;
+    bool hit_after;
+    _Atomic int started;
+} follower;
+
+static void *follow(void *arg)
+{
+    follower *f = arg;
+    atomic_store(&f->started, 1);
+    f->got = rt_cache_fly_begin(f->c, f->key, f->wait_ms);
+    f->hit_after = get_is(f->c, f->key, "loaded");
+    return NULL;
+}
+
+Test(cache, single_flight_followers_wait_for_the_leader)
+{
+    rt_cache *c = rt_cache_new(10000, 1000);
+    cr_assert_eq(rt_cache_fly_begin(c, 77, 1000), RT_FLY_LEAD);
+    uint64_t t = rt_cache_ticket(c, 77);
+    follower f[3];
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) {
+        f[i] = (follower){ .c = c, .key = 77, .wait_ms = 5000 };
+        cr_assert(pthread_create(&th[i], NULL, follow, &f[i]) == 0);
+    }
+    for (int i = 0; i < 3; i++)
+        while (!atomic_load(&f[i].started))
+            sleep_ms(1);
+    sleep_ms(50); /* they are waiting now, not loading */
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(f[i].got, RT_FLY_ALONE, "follower %d returned before the leader landed", i);
+    /* another key is not held up */
+    cr_assert_eq(rt_cache_fly_begin(c, 78, 1000), RT_FLY_LEAD);
+    rt_cache_fly_end(c, 78);
+    rt_cache_put(c, 77, t, "loaded", 6);
+    rt_cache_fly_end(c, 77);
+    for (int i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+        cr_expect_eq(f[i].got, RT_FLY_FOLLOWED, "follower %d: %d", i, f[i].got);
+        cr_expect(f[i].hit_after, "follower %d must find the leader's fill", i);
+    }
+    /* the key can be led again */
+    cr_expect_eq(rt_cache_fly_begin(c, 77, 10), RT_FLY_LEAD);
+    rt_cache_fly_end(c, 77);
+    rt_cache_free(c);
+}
+
+Test(cache, single_flight_bounded_wait_and_table)
+{
+    rt_cache *c = rt_cache_new(10000, 1000);
+    cr_assert_eq(rt_cache_fly_begin(c, 5, 1000), RT_FLY_LEAD);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    cr_expect_eq(rt_cache_fly_begin(c, 5, 60), RT_FLY_ALONE, "a stuck leader must not hold others");
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+    cr_expect(ms >= 50 && ms < 1000, "waited %ld ms for 60", ms);
+    rt_cache_fly_end(c, 5);
+    rt_cache_fly_end(c, 5); /* a second end is harmless */
+    /* many keys in flight: past the shard's table, callers go alone */
+    int lead = 0, alone = 0;
+    for (uint64_t k = 1000; k < 3000; k++) {
+        rt_fly f = rt_cache_fly_begin(c, k, 0);
+        lead += f == RT_FLY_LEAD;
+        alone += f == RT_FLY_ALONE;
+    }
+    cr_expect_eq(lead + alone, 2000);
+    cr_expect(alone > 0 && lead > 0, "lead %d alone %d", lead, alone);
+    for (uint64_t k = 1000; k < 3000; k++)
+        rt_cache_fly_end(c, k);
+    rt_cache *off = rt_cache_new(0, 10);
+    cr_expect_eq(rt_cache_fly_begin(off, 1, 10), RT_FLY_ALONE);
+    rt_cache_fly_end(off, 1);
+    rt_cache_free(off);
     rt_cache_free(c);
 }
