@@ -985,6 +985,7 @@ class Builder:
         base = snake(op_id) if op_id else snake(method.lower() + "_" + path)
         c_name = self.ns.claim(base, ["api_{}_params", "api_{}_result", "svc_{}", "api__serve_{}",
                                       "api__params_{}", "api_{}_status",
+                                      "api_{}_respond",
                                       lambda c: "API_OP_" + c.upper()])
         o = ir.Operation(
             op_id=op_id, label=op_id or "%s %s" % (method, path), c_name=c_name,
