@@ -1056,8 +1056,10 @@ class Builder:
                     raise Unsupported(ptr_join(sptr, "items"),
                                       "array parameters of this element type (%s) are not supported"
                                       % shape.items.kind)
-                if loc == "cookie":
-                    raise Unsupported(sptr, "array cookie parameters are not supported")
+                if loc == "cookie" and explode:
+                    raise Unsupported(ptr_join(pptr, "explode"),
+                                      "exploded array cookie parameters are not supported "
+                                      "(explode: false, a comma list, is)")
                 split = "multi" if (loc == "query" and explode and style == "form") else "comma"
                 if style != default_style:
                     split = {"spaceDelimited": "space", "pipeDelimited": "pipe"}[style]

@@ -313,6 +313,7 @@ class Parameters(unittest.TestCase):
               - {name: f, in: query, style: deepObject, schema: {type: object, properties: {a: {type: integer}}}}
               - {name: X-Trace, in: header, schema: {type: string}}
               - {name: sid, in: cookie, required: true, schema: {type: string}}
+              - {name: prefs, in: cookie, explode: false, schema: {type: array, items: {type: integer}}}
             responses: {'200': {description: ok}}
     """)
 
@@ -326,6 +327,7 @@ class Parameters(unittest.TestCase):
         self.assertEqual(by["f"].split, "deep")
         self.assertEqual(by["X-Trace"].location, "header")
         self.assertEqual(by["sid"].location, "cookie")
+        self.assertEqual((by["prefs"].location, by["prefs"].split), ("cookie", "comma"))
         self.assertTrue(o.cookie_params)
 
     def test_matrix_style_is_left_out_with_its_pointer(self):
