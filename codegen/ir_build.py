@@ -1238,9 +1238,9 @@ class Builder:
             body = None
             content = r.get("content") or {}
             media = [m for m in content if is_json_media(m)]
-            if 200 <= status < 300:
-                if first is None:
-                    first = status
+            if 200 <= status < 300 and first is None:
+                first = status
+            if status >= 200 and status not in (204, 205, 304):
                 if media and isinstance(content[media[0]], dict) and "schema" in content[media[0]]:
                     sptr = ptr_join(rrptr, "content", media[0], "schema")
                     shape, _, _, _ = self.shape_of(content[media[0]]["schema"], sptr,
