@@ -498,6 +498,23 @@ class Builder:
         ty.disc_json = prop
         ty.disc_reason = "must be one of: " + ", ".join(values)
 
+    def box(self, shape, nullable, ptr, base, label):
+        """A struct holding one value of shape (a non-object request body, a
+        nullable array element), with decode/validate/encode functions."""
+        name = self.ns.claim("api_" + base, ["{}_decode", "{}_validate", "{}_encode", "{}_which"])
+        ty = ir.UnionType(name, comment(label), ptr, "box", [])
+        ty.which_enum = name + "_which"
+        ty.none_tag = self.ns.claim(name.upper() + "_NONE")
+        alt = ir.Alt(self.ns.claim(name.upper() + "_VALUE"), "value", ty.label, shape, nullable)
+        alt.fn = "api__%s_alt_0" % name[4:]
+        ty.alts.append(alt)
+        ty.nullable = nullable
+        self.unions.append(ty)
+        self.types[ptr + "#box"] = ty
+        out = ir.Shape("union", name, ptr, union=ty)
+        out.type_reason = TYPE_REASON["union"]
+        return out
+
     # ------------------------------------------------------------ allOf
 
     def merge_all_of(self, s, ptr):
@@ -589,7 +606,8 @@ class Builder:
         # No items: any JSON value (each kept as raw JSON).
         items, nullable, _, _ = self.shape_of(s.get("items", {}), iptr, base, label + "[]")
         if nullable:
-            raise Unsupported(iptr, "nullable array elements are not supported")
+            # A nullable element is a box: {which, is_null, value}.
+            items = self.box(items, True, iptr, base + "_item", label + "[]")
         if items.kind == "array":
             # An array inside an array: its element is a {T *items; size_t items_len;}.
             name = self.ns.claim("api_%s_list" % base)
@@ -1190,20 +1208,8 @@ class Builder:
             o.body_type, o.body_union = shape.c_type, shape.union
         else:
             # Any other body is boxed: a struct holding the one value.
-            name = self.ns.claim("api_%s_body" % o.c_name, ["{}_decode", "{}_validate", "{}_encode",
-                                                             "{}_which"])
-            ty = ir.UnionType(name, comment(o.label + " request body"), sptr, "box", [])
-            ty.which_enum = name + "_which"
-            ty.none_tag = self.ns.claim(name.upper() + "_NONE")
-            if shape.kind == "array" and shape.items.kind == "list":
-                pass
-            alt = ir.Alt(self.ns.claim(name.upper() + "_VALUE"), "value", ty.label, shape, nullable)
-            alt.fn = "api__%s_alt_0" % name[4:]
-            ty.alts.append(alt)
-            ty.nullable = nullable
-            self.unions.append(ty)
-            self.types[sptr + "#box"] = ty
-            o.body_type, o.body_union = name, ty
+            box = self.box(shape, nullable, sptr, o.c_name + "_body", o.label + " request body")
+            o.body_type, o.body_union = box.c_type, box.union
 
     def build_responses(self, o, op, optr):
         rptr0 = ptr_join(optr, "responses")

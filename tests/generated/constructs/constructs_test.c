@@ -412,3 +412,15 @@ Test(constructs, nested_one_of_trials_are_bounded)
     cr_assert_eq(v.which, API_EXPR_INTEGER);
     (void)encode_expr;
 }
+
+Test(constructs, nullable_array_elements)
+{
+    api_tree v;
+
+    cr_assert_eq(parse_tree("{\"id\":1,\"scores\":[1,null,7]}", &v), 0);
+    expect_one("/scores/2", "must be <= 5");
+    cr_assert_eq(v.scores_len, 3);
+    cr_assert(!v.scores[0].is_null && v.scores[0].value == 1);
+    cr_assert(v.scores[1].is_null);
+    cr_assert_str_eq(encode_tree(&v), "{\"id\":1,\"scores\":[1,null,7]}");
+}
