@@ -215,6 +215,13 @@ typedef enum api_get_healthz_status {
     API_GET_HEALTHZ_STATUS_200 = 200,
 } api_get_healthz_status;
 
+/* getHealthz: answer 200 with its body (the only way to a declared status the compiler checks). */
+static inline void api_get_healthz_respond_200(api_get_healthz_result *res, const api_health *body)
+{
+    res->status = 200;
+    res->body_200 = *body;
+}
+
 /* getHealthz: GET /healthz - Liveness probe */
 rt_status svc_get_healthz(rt_req *req, api_get_healthz_result *res);
 
@@ -224,6 +231,7 @@ typedef struct api_get_readyz_result {
     int status;
     rt_str raw;
     api_health body_200;
+    api_error body_503;
 } api_get_readyz_result;
 
 /* getReadyz: the statuses the spec declares; res->status must be one of them. */
@@ -231,6 +239,19 @@ typedef enum api_get_readyz_status {
     API_GET_READYZ_STATUS_200 = 200,
     API_GET_READYZ_STATUS_503 = 503,
 } api_get_readyz_status;
+
+/* getReadyz: answer 200 with its body (the only way to a declared status the compiler checks). */
+static inline void api_get_readyz_respond_200(api_get_readyz_result *res, const api_health *body)
+{
+    res->status = 200;
+    res->body_200 = *body;
+}
+/* getReadyz: answer 503 with its body (the only way to a declared status the compiler checks). */
+static inline void api_get_readyz_respond_503(api_get_readyz_result *res, const api_error *body)
+{
+    res->status = 503;
+    res->body_503 = *body;
+}
 
 /* getReadyz: GET /readyz - Readiness probe */
 rt_status svc_get_readyz(rt_req *req, api_get_readyz_result *res);
@@ -241,6 +262,12 @@ typedef struct api_create_user_result {
     int status;
     rt_str raw;
     api_user body_201;
+    api_error body_400;
+    api_error body_409;
+    api_error body_413;
+    api_error body_415;
+    api_error body_503;
+    api_error body_504;
     rt_str header_location; /* Location header, sent when ptr is set */
 } api_create_user_result;
 
@@ -254,6 +281,49 @@ typedef enum api_create_user_status {
     API_CREATE_USER_STATUS_503 = 503,
     API_CREATE_USER_STATUS_504 = 504,
 } api_create_user_status;
+
+/* createUser: answer 201 with its body (the only way to a declared status the compiler checks). */
+static inline void api_create_user_respond_201(api_create_user_result *res, const api_user *body)
+{
+    res->status = 201;
+    res->body_201 = *body;
+}
+/* createUser: answer 400 with its body (the only way to a declared status the compiler checks). */
+static inline void api_create_user_respond_400(api_create_user_result *res, const api_error *body)
+{
+    res->status = 400;
+    res->body_400 = *body;
+}
+/* createUser: answer 409 with its body (the only way to a declared status the compiler checks). */
+static inline void api_create_user_respond_409(api_create_user_result *res, const api_error *body)
+{
+    res->status = 409;
+    res->body_409 = *body;
+}
+/* createUser: answer 413 with its body (the only way to a declared status the compiler checks). */
+static inline void api_create_user_respond_413(api_create_user_result *res, const api_error *body)
+{
+    res->status = 413;
+    res->body_413 = *body;
+}
+/* createUser: answer 415 with its body (the only way to a declared status the compiler checks). */
+static inline void api_create_user_respond_415(api_create_user_result *res, const api_error *body)
+{
+    res->status = 415;
+    res->body_415 = *body;
+}
+/* createUser: answer 503 with its body (the only way to a declared status the compiler checks). */
+static inline void api_create_user_respond_503(api_create_user_result *res, const api_error *body)
+{
+    res->status = 503;
+    res->body_503 = *body;
+}
+/* createUser: answer 504 with its body (the only way to a declared status the compiler checks). */
+static inline void api_create_user_respond_504(api_create_user_result *res, const api_error *body)
+{
+    res->status = 504;
+    res->body_504 = *body;
+}
 
 /* createUser: POST /users - Create a user */
 rt_status svc_create_user(rt_req *req, api_new_user *body, api_create_user_result *res);
@@ -271,6 +341,9 @@ typedef struct api_list_users_result {
     int status;
     rt_str raw;
     api_user_list body_200;
+    api_error body_400;
+    api_error body_503;
+    api_error body_504;
 } api_list_users_result;
 
 /* listUsers: the statuses the spec declares; res->status must be one of them. */
@@ -280,6 +353,31 @@ typedef enum api_list_users_status {
     API_LIST_USERS_STATUS_503 = 503,
     API_LIST_USERS_STATUS_504 = 504,
 } api_list_users_status;
+
+/* listUsers: answer 200 with its body (the only way to a declared status the compiler checks). */
+static inline void api_list_users_respond_200(api_list_users_result *res, const api_user_list *body)
+{
+    res->status = 200;
+    res->body_200 = *body;
+}
+/* listUsers: answer 400 with its body (the only way to a declared status the compiler checks). */
+static inline void api_list_users_respond_400(api_list_users_result *res, const api_error *body)
+{
+    res->status = 400;
+    res->body_400 = *body;
+}
+/* listUsers: answer 503 with its body (the only way to a declared status the compiler checks). */
+static inline void api_list_users_respond_503(api_list_users_result *res, const api_error *body)
+{
+    res->status = 503;
+    res->body_503 = *body;
+}
+/* listUsers: answer 504 with its body (the only way to a declared status the compiler checks). */
+static inline void api_list_users_respond_504(api_list_users_result *res, const api_error *body)
+{
+    res->status = 504;
+    res->body_504 = *body;
+}
 
 /* listUsers: GET /users - List users */
 rt_status svc_list_users(rt_req *req, const api_list_users_params *params, api_list_users_result *res);
@@ -295,6 +393,10 @@ typedef struct api_get_user_result {
     int status;
     rt_str raw;
     api_user body_200;
+    api_error body_400;
+    api_error body_404;
+    api_error body_503;
+    api_error body_504;
 } api_get_user_result;
 
 /* getUser: the statuses the spec declares; res->status must be one of them. */
@@ -305,6 +407,37 @@ typedef enum api_get_user_status {
     API_GET_USER_STATUS_503 = 503,
     API_GET_USER_STATUS_504 = 504,
 } api_get_user_status;
+
+/* getUser: answer 200 with its body (the only way to a declared status the compiler checks). */
+static inline void api_get_user_respond_200(api_get_user_result *res, const api_user *body)
+{
+    res->status = 200;
+    res->body_200 = *body;
+}
+/* getUser: answer 400 with its body (the only way to a declared status the compiler checks). */
+static inline void api_get_user_respond_400(api_get_user_result *res, const api_error *body)
+{
+    res->status = 400;
+    res->body_400 = *body;
+}
+/* getUser: answer 404 with its body (the only way to a declared status the compiler checks). */
+static inline void api_get_user_respond_404(api_get_user_result *res, const api_error *body)
+{
+    res->status = 404;
+    res->body_404 = *body;
+}
+/* getUser: answer 503 with its body (the only way to a declared status the compiler checks). */
+static inline void api_get_user_respond_503(api_get_user_result *res, const api_error *body)
+{
+    res->status = 503;
+    res->body_503 = *body;
+}
+/* getUser: answer 504 with its body (the only way to a declared status the compiler checks). */
+static inline void api_get_user_respond_504(api_get_user_result *res, const api_error *body)
+{
+    res->status = 504;
+    res->body_504 = *body;
+}
 
 /* getUser: GET /users/{id} - Get a user */
 rt_status svc_get_user(rt_req *req, const api_get_user_params *params, api_get_user_result *res);
@@ -320,6 +453,13 @@ typedef struct api_update_user_result {
     int status;
     rt_str raw;
     api_user body_200;
+    api_error body_400;
+    api_error body_404;
+    api_error body_409;
+    api_error body_413;
+    api_error body_415;
+    api_error body_503;
+    api_error body_504;
 } api_update_user_result;
 
 /* updateUser: the statuses the spec declares; res->status must be one of them. */
@@ -334,6 +474,55 @@ typedef enum api_update_user_status {
     API_UPDATE_USER_STATUS_504 = 504,
 } api_update_user_status;
 
+/* updateUser: answer 200 with its body (the only way to a declared status the compiler checks). */
+static inline void api_update_user_respond_200(api_update_user_result *res, const api_user *body)
+{
+    res->status = 200;
+    res->body_200 = *body;
+}
+/* updateUser: answer 400 with its body (the only way to a declared status the compiler checks). */
+static inline void api_update_user_respond_400(api_update_user_result *res, const api_error *body)
+{
+    res->status = 400;
+    res->body_400 = *body;
+}
+/* updateUser: answer 404 with its body (the only way to a declared status the compiler checks). */
+static inline void api_update_user_respond_404(api_update_user_result *res, const api_error *body)
+{
+    res->status = 404;
+    res->body_404 = *body;
+}
+/* updateUser: answer 409 with its body (the only way to a declared status the compiler checks). */
+static inline void api_update_user_respond_409(api_update_user_result *res, const api_error *body)
+{
+    res->status = 409;
+    res->body_409 = *body;
+}
+/* updateUser: answer 413 with its body (the only way to a declared status the compiler checks). */
+static inline void api_update_user_respond_413(api_update_user_result *res, const api_error *body)
+{
+    res->status = 413;
+    res->body_413 = *body;
+}
+/* updateUser: answer 415 with its body (the only way to a declared status the compiler checks). */
+static inline void api_update_user_respond_415(api_update_user_result *res, const api_error *body)
+{
+    res->status = 415;
+    res->body_415 = *body;
+}
+/* updateUser: answer 503 with its body (the only way to a declared status the compiler checks). */
+static inline void api_update_user_respond_503(api_update_user_result *res, const api_error *body)
+{
+    res->status = 503;
+    res->body_503 = *body;
+}
+/* updateUser: answer 504 with its body (the only way to a declared status the compiler checks). */
+static inline void api_update_user_respond_504(api_update_user_result *res, const api_error *body)
+{
+    res->status = 504;
+    res->body_504 = *body;
+}
+
 /* updateUser: PATCH /users/{id} - Update a user */
 rt_status svc_update_user(rt_req *req, const api_update_user_params *params, api_user_patch *body, api_update_user_result *res);
 
@@ -347,6 +536,10 @@ typedef struct api_delete_user_params {
 typedef struct api_delete_user_result {
     int status;
     rt_str raw;
+    api_error body_400;
+    api_error body_404;
+    api_error body_503;
+    api_error body_504;
 } api_delete_user_result;
 
 /* deleteUser: the statuses the spec declares; res->status must be one of them. */
@@ -357,6 +550,36 @@ typedef enum api_delete_user_status {
     API_DELETE_USER_STATUS_503 = 503,
     API_DELETE_USER_STATUS_504 = 504,
 } api_delete_user_status;
+
+/* deleteUser: answer 204 (the only way to a declared status the compiler checks). */
+static inline void api_delete_user_respond_204(api_delete_user_result *res)
+{
+    res->status = 204;
+}
+/* deleteUser: answer 400 with its body (the only way to a declared status the compiler checks). */
+static inline void api_delete_user_respond_400(api_delete_user_result *res, const api_error *body)
+{
+    res->status = 400;
+    res->body_400 = *body;
+}
+/* deleteUser: answer 404 with its body (the only way to a declared status the compiler checks). */
+static inline void api_delete_user_respond_404(api_delete_user_result *res, const api_error *body)
+{
+    res->status = 404;
+    res->body_404 = *body;
+}
+/* deleteUser: answer 503 with its body (the only way to a declared status the compiler checks). */
+static inline void api_delete_user_respond_503(api_delete_user_result *res, const api_error *body)
+{
+    res->status = 503;
+    res->body_503 = *body;
+}
+/* deleteUser: answer 504 with its body (the only way to a declared status the compiler checks). */
+static inline void api_delete_user_respond_504(api_delete_user_result *res, const api_error *body)
+{
+    res->status = 504;
+    res->body_504 = *body;
+}
 
 /* deleteUser: DELETE /users/{id} - Delete a user */
 rt_status svc_delete_user(rt_req *req, const api_delete_user_params *params, api_delete_user_result *res);

@@ -328,3 +328,99 @@ Test(constructs, boxed_array_body)
     cr_assert_eq(parse_put_pets_id_body("[{\"kind\":\"cat\"}]", &v), 0);
     expect_one("/0/name", "is required");
 }
+
+/* ---------------------------------------------------------------- form bodies, through api_dispatch */
+
+/* A request built by hand (priv NULL: no query, headers or cookies); the
+ * scaffold's stub handlers answer 501 once everything decoded. */
+static struct {
+    rt_req req;
+    rt_resp resp;
+    char body[1024];
+    char out[4096];
+} cur;
+
+static const char *post(const char *path, const char *body)
+{
+    memset(&cur.req, 0, sizeof cur.req);
+    cur.req.arena = arena;
+    cur.req.request_id = RT_STR("t");
+    cur.req.method = RT_STR("POST");
+    cur.req.path = (rt_str){ path, strlen(path) };
+    cur.req.body_len = strlen(body);
+    memcpy(cur.body, body, cur.req.body_len);
+    cur.req.body = cur.body;
+    rt_errs_init(&cur.req.errs);
+    rt_buf_init(&cur.resp.body);
+    cur.resp.status = 200;
+    api_dispatch(&cur.req, &cur.resp);
+    cr_assert_lt(cur.resp.body.len, sizeof cur.out);
+    memcpy(cur.out, cur.resp.body.data, cur.resp.body.len);
+    cur.out[cur.resp.body.len] = '\0';
+    rt_buf_free(&cur.resp.body);
+    return cur.out;
+}
+
+Test(constructs, form_body_decodes_percent_escapes_and_arrays)
+{
+    post("/filters", "role=admin&tags=ab&tags=c%20d&name=J+D");
+    cr_assert_eq(cur.resp.status, 501, "%s", cur.out); /* decoded, valid: the stub answers */
+    cr_assert(strstr(cur.out, "NOT_IMPLEMENTED") != NULL);
+}
+
+Test(constructs, form_body_errors_name_the_field)
+{
+    post("/filters", "role=root&age=x&tags=a&bogus=1&age=2");
+    cr_assert_eq(cur.resp.status, 400, "%s", cur.out);
+    cr_assert(strstr(cur.out, "{\"field\":\"/role\",\"reason\":\"must be one of: admin, user\"}"), "%s", cur.out);
+    cr_assert(strstr(cur.out, "{\"field\":\"/age\",\"reason\":\"must be an integer\"}"), "%s", cur.out);
+    cr_assert(strstr(cur.out, "{\"field\":\"/tags\",\"reason\":\"must be at least 2 characters\"}"), "%s", cur.out);
+    cr_assert(strstr(cur.out, "{\"field\":\"/bogus\",\"reason\":\"unknown field\"}"), "%s", cur.out);
+    post("/filters", "age=1");
+    cr_assert(strstr(cur.out, "{\"field\":\"/role\",\"reason\":\"is required\"}"), "%s", cur.out);
+    post("/filters", "role=admin&name=%zz");
+    cr_assert_eq(cur.resp.status, 400);
+    cr_assert(strstr(cur.out, "BAD_REQUEST") != NULL, "%s", cur.out);
+    post("/filters", "role=admin&name=%ff%fe");
+    cr_assert_eq(cur.resp.status, 400);
+    cr_assert(strstr(cur.out, "not UTF-8") != NULL, "%s", cur.out);
+}
+
+/* ---------------------------------------------------------------- nested trials are bounded */
+
+DEFINE_PARSE(expr)
+
+Test(constructs, nested_one_of_trials_are_bounded)
+{
+    api_expr v;
+    char deep[200];
+    size_t k = 0;
+
+    /* [[[[...1...]]]]: every level is ambiguous between the two array
+     * alternatives, so an unbounded decoder would try 2^40 times. */
+    for (int i = 0; i < 40; i++)
+        deep[k++] = '[';
+    deep[k++] = '1';
+    for (int i = 0; i < 40; i++)
+        deep[k++] = ']';
+    deep[k] = '\0';
+    cr_assert_eq(parse_expr(deep, &v), 0);
+    cr_assert_gt(errs.n, 0, "ambiguous or over budget: an error, in bounded time");
+    rt_errs_init(&errs);
+    cr_assert_eq(parse_expr("7", &v), 0);
+    expect_none();
+    cr_assert_eq(v.which, API_EXPR_INTEGER);
+    (void)encode_expr;
+}
+
+Test(constructs, nullable_array_elements)
+{
+    api_tree v;
+
+    cr_assert_eq(parse_tree("{\"id\":1,\"scores\":[1,null,7]}", &v), 0);
+    expect_one("/scores/2", "must be <= 5");
+    cr_assert_eq(v.scores_len, 3);
+    cr_assert(!v.scores[0].is_null && v.scores[0].value == 1);
+    cr_assert(v.scores[1].is_null);
+    cr_assert_str_eq(encode_tree(&v), "{\"id\":1,\"scores\":[1,null,7]}");
+}
