@@ -1369,6 +1369,7 @@ class Suite:
         self.warnings = []       # spec warnings: examples that break their schema
         self.errors = []         # synthesizer failures, emitted as failing tests
         self.warning_ptrs = []   # the spec pointer of each warning
+        self.cur_group = ("requests", "requests")
         self.names = set()
         self.types = []          # ObjType with a run function
 
@@ -1385,10 +1386,31 @@ class Suite:
             self.note("%s: not checked: the pointer %s... is longer than the runtime keeps" %
                       (case.label.split(":")[0], field[:40]))
             return
-        base = re.sub(r"[^A-Za-z0-9]+", "_", case.name).strip("_").lower()[:60] or "case"
-        name = "c%04d_%s" % (len(self.cases), base)
-        case.name = name
+        if case.type_index >= 0:
+            case.group = ("types", self.types[case.type_index].name[4:], self.types[case.type_index].label)
+        else:
+            case.group = ("requests",) + self.cur_group
         self.cases.append(case)
+
+    def ordered(self):
+        """The cases grouped (a group: the cases of one type, or the requests
+        of one operation), groups in the order they first appear; and the
+        groups as [{suite, name, first, n, what}]."""
+        order = {}
+        for c in self.cases:
+            order.setdefault(c.group, len(order))
+        cases = sorted(self.cases, key=lambda c: order[c.group])
+        groups = []
+        for i, c in enumerate(cases):
+            if groups and groups[-1]["key"] == c.group:
+                groups[-1]["n"] += 1
+                continue
+            base = re.sub(r"[^A-Za-z0-9]+", "_", c.group[1]).strip("_").lower()[:60] or "x"
+            groups.append({"key": c.group, "suite": c.group[0], "first": i, "n": 1,
+                           "name": "g%03d_%s" % (len(groups), base), "what": c.group[2]})
+        for g in groups:
+            g["what"] = "%s: %d case(s)" % (g["what"], g["n"])
+        return cases, groups
 
     # ------------------------------------------------------------ types
 
@@ -1420,6 +1442,7 @@ class Suite:
         label, method, path = lo[0], lo[1], lo[2]
         if method == "HEAD":
             return
+        self.cur_group = ("left_out_" + label, "%s (%s %s, left out)" % (label, method, path))
         segs = []
         for seg in path.split("/"):
             if seg.startswith("{") and seg.endswith("}"):
@@ -1704,6 +1727,7 @@ class Suite:
     def build_op(self, op):
         if op.method == "HEAD":
             return
+        self.cur_group = (op.c_name, "%s (%s %s)" % (op.label, op.method, op.path))
         good = {}
         for p in op.params:
             t = self.valid_param(p)
@@ -1895,9 +1919,10 @@ def build(spec, api, spec_name, files):
     suite = Suite(spec, api, spec_name).build()
     header = files.get("api.gen.h", b"").decode("utf-8")
     env = emit.environment()
+    cases, groups = suite.ordered()
     text = env.get_template("conformance.gen.c.j2").render(
         api=api, file="conformance.gen.c", suite=suite, types=suite.types,
-        cases=suite.cases, stubs=stubs_from_header(header),
+        cases=cases, groups=groups, stubs=stubs_from_header(header),
         notes=[c_string(comment(n, 400)) for n in suite.notes],
         errors=[c_string(comment(n, 400)) for n in suite.errors],
         warnings=[c_string(comment(w, 400)) for w in suite.warnings],

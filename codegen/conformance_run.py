@@ -114,8 +114,15 @@ def run(args, spec, tmp):
         return EXIT_FAIL
     tested, passing = syn
     ok = r.returncode == 0 and tested == passing and tested > 0
-    print("conformance %s: %s %d/%d cases passed (%s); %s" % (
-        name, "OK" if ok else "FAILED", passing, tested, detail, tail))
+    total = sum(counts.get(k, 0) for k in ("roundtrip", "reject", "request"))
+    # Each failing case reports one failed expectation (its group goes on).
+    bad = sum(1 for ln in lines if "Assertion Failed" in ln)
+    if ok:
+        verdict = "OK, all %d cases passed" % total
+    else:
+        verdict = "FAILED, %d of %d cases failed (%d of %d tests)" % (bad, total, tested - passing, tested)
+    print("conformance %s: %s (%s; %d tests: one per type and per operation); %s" % (
+        name, verdict, detail, tested, tail))
     return EXIT_OK if ok else EXIT_FAIL
 
 

@@ -416,7 +416,10 @@ class Cli(unittest.TestCase):
             self.assertIn("rt_status svc_create_user(", text)
             m = re.search(r"conformance-counts: roundtrip=(\d+) reject=(\d+) request=(\d+)", text)
             self.assertTrue(m and all(int(x) > 0 for x in m.groups()), m)
-            self.assertEqual(text.count("\nTest("), sum(int(x) for x in m.groups()))
+            self.assertEqual(text.count("    /* case "), sum(int(x) for x in m.groups()))
+            # one test per type and per operation
+            self.assertIn("Test(types, g000_health)", text)
+            self.assertRegex(text, r"Test\(requests, g\d+_create_user\)")
 
     def test_conformance_usage_error(self):
         r = subprocess.run([sys.executable, os.path.join(CODEGEN, "conformance_run.py"), "--spec",
