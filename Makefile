@@ -2,7 +2,8 @@
 #   make run            deps, generate, build, throwaway PostgreSQL (unless DATABASE_URL), migrate, serve
 #   make test           everything: drift check, generator tests, unit + integration tests
 #                       under AddressSanitizer and UndefinedBehaviorSanitizer, release build
-#   make generate       regenerate generated/ from api/openapi.yaml (SPEC=, OUT= to override)
+#   make generate       regenerate generated/ from api/openapi.yaml (SPEC=, OUT= to override;
+#                       another OUT gets a buildable scaffold; GENFLAGS=--strict)
 #   make check-generated  fail when generated/ differs from what the spec produces
 #   make build          the server binary (release: build/release/server)
 #   make SANITIZE=address,undefined build   the same under sanitizers (build/san/)
@@ -64,7 +65,7 @@ GEN_STAMP := build/generated.stamp
 $(GEN_STAMP): $(SPEC) $(CODEGEN_DEPS)
 	@mkdir -p $(@D)
 	@test -n "$(PY)" || { scripts/find-python.sh; exit 1; }
-	$(Q)$(PY) codegen/generate.py --spec $(SPEC) --out $(OUT) $(if $(filter generated,$(OUT)),,--scaffold)
+	$(Q)$(PY) codegen/generate.py --spec $(SPEC) --out $(OUT) $(if $(filter generated,$(OUT)),,--scaffold) $(GENFLAGS)
 	@touch $@
 ifeq ($(SPEC)$(OUT),api/openapi.yamlgenerated)
 $(GEN_FILES): $(GEN_STAMP) ;
@@ -72,7 +73,7 @@ endif
 
 generate:
 	@test -n "$(PY)" || { scripts/find-python.sh; exit 1; }
-	$(Q)$(PY) codegen/generate.py --spec $(SPEC) --out $(OUT) $(if $(filter generated,$(OUT)),,--scaffold)
+	$(Q)$(PY) codegen/generate.py --spec $(SPEC) --out $(OUT) $(if $(filter generated,$(OUT)),,--scaffold) $(GENFLAGS)
 
 check-generated:
 	@test -n "$(PY)" || { scripts/find-python.sh; exit 1; }

@@ -209,7 +209,8 @@ class Param:
     shape: Shape
     pointer: str
     path_index: int = -1
-    split: str = ""        # arrays: multi (?a=1&a=2) | comma (a=1,2)
+    split: str = ""        # arrays: multi (?a=1&a=2) | comma (a=1,2) | space | pipe;
+                           # objects: deep | form_explode | form_list | list | list_explode
 
 
 @dataclass
@@ -250,6 +251,8 @@ class Operation:
     has_default: bool
     other_statuses: List[int]    # declared statuses without a body the router encodes
     body_union: Optional["UnionType"] = None   # a request body that is a union or a box
+    body_form: bool = False      # application/x-www-form-urlencoded into body_obj
+    params_alloc: bool = False   # array or object parameters (arena, may run out)
     cookie_params: bool = False
     ranges: List[int] = field(default_factory=list)   # 2XX -> 2
     statuses_enum: str = ""      # api_<op>_status
@@ -287,6 +290,7 @@ class Api:
     notes: list                  # [(pointer, message)] spec warnings
     left_out: list               # [(label, METHOD, path, pointer, message)]
     scaffold: bool
+    pair_objects: list           # ObjTypes decoded from name=value pairs (api__pairs_<name>)
     ops: List[Operation]
     builtin_ops: List[tuple]     # [(enum name, "GET /openapi.yaml")]
     op_count: int

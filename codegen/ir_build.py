@@ -142,6 +142,7 @@ class Builder:
         self.warnings = []     # (pointer, message): constructs left out
         self.notes = []        # (pointer, message): spec warnings
         self.left_out = []
+        self.pair_objects = []  # objects decoded from name=value pairs
 
     def note(self, ptr, message):
         if (ptr, message) not in self.notes:
@@ -151,10 +152,11 @@ class Builder:
 
     def snapshot(self):
         return (len(self.objects), len(self.enums), len(self.unions), len(self.lists),
-                set(self.types), set(self.patterns))
+                set(self.types), set(self.patterns), len(self.pair_objects))
 
     def rollback(self, snap):
-        no, ne, nu, nl, types, pats = snap
+        no, ne, nu, nl, types, pats, npo = snap
+        del self.pair_objects[npo:]
         del self.objects[no:]
         del self.enums[ne:]
         del self.unions[nu:]
@@ -983,6 +985,7 @@ class Builder:
         base = snake(op_id) if op_id else snake(method.lower() + "_" + path)
         c_name = self.ns.claim(base, ["api_{}_params", "api_{}_result", "svc_{}", "api__serve_{}",
                                       "api__params_{}", "api_{}_status",
+                                      "api_{}_respond",
                                       lambda c: "API_OP_" + c.upper()])
         o = ir.Operation(
             op_id=op_id, label=op_id or "%s %s" % (method, path), c_name=c_name,
@@ -1030,17 +1033,34 @@ class Builder:
             shape, _, _, _ = self.shape_of(p["schema"], sptr, o.c_name + "_" + snake(name),
                                            "%s parameter %s" % (o.label, name))
             split = ""
-            if style != default_style:
+            if style == "deepObject" and loc == "query" and shape.kind == "object":
+                pass
+            elif style in ("spaceDelimited", "pipeDelimited") and loc == "query" and \
+                    shape.kind == "array" and not explode:
+                pass
+            elif style != default_style:
                 raise Unsupported(ptr_join(pptr, "style"),
                                   "parameter style %r (in %s) is not supported" % (style, loc))
-            if shape.kind == "array":
+            if shape.kind == "object":
+                if loc == "cookie":
+                    raise Unsupported(sptr, "object cookie parameters are not supported")
+                self.pairs_object(shape.obj, sptr, "object parameter")
+                if style == "deepObject":
+                    split = "deep"
+                elif loc == "query":
+                    split = "form_explode" if explode else "form_list"
+                else:
+                    split = "list_explode" if explode else "list"
+            elif shape.kind == "array":
                 if shape.items.kind not in SCALAR_PARAM:
                     raise Unsupported(ptr_join(sptr, "items"),
                                       "array parameters of this element type (%s) are not supported"
                                       % shape.items.kind)
                 if loc == "cookie":
                     raise Unsupported(sptr, "array cookie parameters are not supported")
-                split = "multi" if (loc == "query" and explode) else "comma"
+                split = "multi" if (loc == "query" and explode and style == "form") else "comma"
+                if style != default_style:
+                    split = {"spaceDelimited": "space", "pipeDelimited": "pipe"}[style]
             elif shape.kind not in SCALAR_PARAM:
                 raise Unsupported(sptr, "parameters of this type (%s) are not supported" % shape.kind)
             schema, _, _, _, _ = self.unwrap(p["schema"], sptr)
@@ -1069,8 +1089,22 @@ class Builder:
                                for c in sh.checks)
         o.cookie_params = any(p.location == "cookie" for p in o.params)
         o.params_needs_present = any(p.location in ("query", "cookie") for p in o.params)
+        o.params_alloc = any(p.shape.kind in ("array", "object") for p in o.params)
         o.params_use_req = any(p.location != "path" or p.shape.kind != "string" or p.shape.checks
                                for p in o.params)
+
+    def pairs_object(self, obj, ptr, what):
+        """An object decoded from name=value pairs (a form body, an object
+        parameter): every property must be a scalar or an array of them."""
+        for f in obj.fields:
+            sh = f.shape.items if f.shape.kind == "array" else f.shape
+            if sh.kind not in SCALAR_PARAM or f.nullable:
+                raise Unsupported(f.pointer, "a %s property of this type (%s%s) is not supported"
+                                  % (what, "nullable " if f.nullable else "", f.shape.kind))
+        if obj.addl is not None:
+            raise Unsupported(ptr, "additionalProperties with a schema in a %s is not supported" % what)
+        if not any(x is obj for x in self.pair_objects):
+            self.pair_objects.append(obj)
 
     def field_default(self, node, ptr, shape):
         """The C literal of an optional field's scalar default, None when it
@@ -1117,6 +1151,24 @@ class Builder:
         if not isinstance(content, dict):
             raise SpecError(rbptr, "a request body needs 'content'")
         media = [m for m in content if is_json_media(m)]
+        form = [m for m in content
+                if m.split(";")[0].strip().lower() == "application/x-www-form-urlencoded"]
+        if not media and form:
+            mptr = ptr_join(rbptr, "content", form[0])
+            mt = content[form[0]]
+            sptr = ptr_join(mptr, "schema")
+            if not isinstance(mt, dict) or not isinstance(mt.get("schema"), dict):
+                raise Unsupported(mptr, "a form body without a schema is not supported")
+            shape, _, _, _ = self.shape_of(mt["schema"], sptr, o.c_name + "_request",
+                                           o.label + " request body")
+            if shape.kind != "object":
+                raise Unsupported(sptr, "a form body must be an object schema")
+            self.pairs_object(shape.obj, sptr, "form body")
+            if isinstance(mt.get("encoding"), dict) and mt["encoding"]:
+                raise Unsupported(ptr_join(mptr, "encoding"), "form 'encoding' is not supported")
+            o.body_type, o.body_obj, o.body_form = shape.c_type, shape.obj, True
+            o.body_required = rb.get("required") is True
+            return
         if not media:
             other = sorted(content)[0] if content else "?"
             raise Unsupported(ptr_join(rbptr, "content", other),
@@ -1423,12 +1475,20 @@ class Builder:
         rh.discard("")
         if "param_i32" in rh:
             rh.add("param_i64")
-        if any(o.body_type for o in ops):
+        if any(o.body_type and not o.body_form for o in ops):
             rh.add("malformed")
         if any(o.body_type or o.params for o in ops):
             rh.add("has_errs")
-        if any(p.split for o in ops for p in o.params):
+        if any(p.split for o in ops for p in o.params) or any(o.body_form for o in ops):
             rh.add("split")
+        for obj in self.pair_objects:
+            for f in obj.fields:
+                sh = f.shape.items if f.shape.kind == "array" else f.shape
+                rh.add({"int": "param_i%d" % sh.bits, "bool": "param_bool",
+                        "datetime": "param_time", "number": "param_f64"}.get(sh.kind, ""))
+        rh.discard("")
+        if "param_i32" in rh:
+            rh.add("param_i64")
         if any(r.shape.kind == "array" and r.shape.items.kind == "list" for o in ops
                for r in o.responses):
             pass
@@ -1457,6 +1517,7 @@ class Builder:
             spec_yaml_route="/openapi.yaml" in builtin, spec_json_route="/openapi.json" in builtin,
             types_patterns=used_patterns(type_shapes), router_patterns=used_patterns(param_shapes),
             types_helpers=sorted(th), router_helpers=sorted(rh),
+            pair_objects=[o for o in objects if any(x is o for x in self.pair_objects)],
             yaml_lines=chunk_lines(yaml_bytes), yaml_len=len(yaml_bytes),
             json_lines=chunk_lines(json_bytes), json_len=len(json_bytes))
 

@@ -215,6 +215,13 @@ typedef enum api_get_healthz_status {
     API_GET_HEALTHZ_STATUS_200 = 200,
 } api_get_healthz_status;
 
+/* getHealthz: answer 200 with its body (the only way to a declared status the compiler checks). */
+static inline void api_get_healthz_respond_200(api_get_healthz_result *res, const api_health *body)
+{
+    res->status = 200;
+    res->body_200 = *body;
+}
+
 /* getHealthz: GET /healthz - Liveness probe */
 rt_status svc_get_healthz(rt_req *req, api_get_healthz_result *res);
 
@@ -231,6 +238,18 @@ typedef enum api_get_readyz_status {
     API_GET_READYZ_STATUS_200 = 200,
     API_GET_READYZ_STATUS_503 = 503,
 } api_get_readyz_status;
+
+/* getReadyz: answer 200 with its body (the only way to a declared status the compiler checks). */
+static inline void api_get_readyz_respond_200(api_get_readyz_result *res, const api_health *body)
+{
+    res->status = 200;
+    res->body_200 = *body;
+}
+/* getReadyz: answer 503 (the only way to a declared status the compiler checks). */
+static inline void api_get_readyz_respond_503(api_get_readyz_result *res)
+{
+    res->status = 503;
+}
 
 /* getReadyz: GET /readyz - Readiness probe */
 rt_status svc_get_readyz(rt_req *req, api_get_readyz_result *res);
@@ -254,6 +273,43 @@ typedef enum api_create_user_status {
     API_CREATE_USER_STATUS_503 = 503,
     API_CREATE_USER_STATUS_504 = 504,
 } api_create_user_status;
+
+/* createUser: answer 201 with its body (the only way to a declared status the compiler checks). */
+static inline void api_create_user_respond_201(api_create_user_result *res, const api_user *body)
+{
+    res->status = 201;
+    res->body_201 = *body;
+}
+/* createUser: answer 400 (the only way to a declared status the compiler checks). */
+static inline void api_create_user_respond_400(api_create_user_result *res)
+{
+    res->status = 400;
+}
+/* createUser: answer 409 (the only way to a declared status the compiler checks). */
+static inline void api_create_user_respond_409(api_create_user_result *res)
+{
+    res->status = 409;
+}
+/* createUser: answer 413 (the only way to a declared status the compiler checks). */
+static inline void api_create_user_respond_413(api_create_user_result *res)
+{
+    res->status = 413;
+}
+/* createUser: answer 415 (the only way to a declared status the compiler checks). */
+static inline void api_create_user_respond_415(api_create_user_result *res)
+{
+    res->status = 415;
+}
+/* createUser: answer 503 (the only way to a declared status the compiler checks). */
+static inline void api_create_user_respond_503(api_create_user_result *res)
+{
+    res->status = 503;
+}
+/* createUser: answer 504 (the only way to a declared status the compiler checks). */
+static inline void api_create_user_respond_504(api_create_user_result *res)
+{
+    res->status = 504;
+}
 
 /* createUser: POST /users - Create a user */
 rt_status svc_create_user(rt_req *req, api_new_user *body, api_create_user_result *res);
@@ -281,6 +337,28 @@ typedef enum api_list_users_status {
     API_LIST_USERS_STATUS_504 = 504,
 } api_list_users_status;
 
+/* listUsers: answer 200 with its body (the only way to a declared status the compiler checks). */
+static inline void api_list_users_respond_200(api_list_users_result *res, const api_user_list *body)
+{
+    res->status = 200;
+    res->body_200 = *body;
+}
+/* listUsers: answer 400 (the only way to a declared status the compiler checks). */
+static inline void api_list_users_respond_400(api_list_users_result *res)
+{
+    res->status = 400;
+}
+/* listUsers: answer 503 (the only way to a declared status the compiler checks). */
+static inline void api_list_users_respond_503(api_list_users_result *res)
+{
+    res->status = 503;
+}
+/* listUsers: answer 504 (the only way to a declared status the compiler checks). */
+static inline void api_list_users_respond_504(api_list_users_result *res)
+{
+    res->status = 504;
+}
+
 /* listUsers: GET /users - List users */
 rt_status svc_list_users(rt_req *req, const api_list_users_params *params, api_list_users_result *res);
 
@@ -305,6 +383,33 @@ typedef enum api_get_user_status {
     API_GET_USER_STATUS_503 = 503,
     API_GET_USER_STATUS_504 = 504,
 } api_get_user_status;
+
+/* getUser: answer 200 with its body (the only way to a declared status the compiler checks). */
+static inline void api_get_user_respond_200(api_get_user_result *res, const api_user *body)
+{
+    res->status = 200;
+    res->body_200 = *body;
+}
+/* getUser: answer 400 (the only way to a declared status the compiler checks). */
+static inline void api_get_user_respond_400(api_get_user_result *res)
+{
+    res->status = 400;
+}
+/* getUser: answer 404 (the only way to a declared status the compiler checks). */
+static inline void api_get_user_respond_404(api_get_user_result *res)
+{
+    res->status = 404;
+}
+/* getUser: answer 503 (the only way to a declared status the compiler checks). */
+static inline void api_get_user_respond_503(api_get_user_result *res)
+{
+    res->status = 503;
+}
+/* getUser: answer 504 (the only way to a declared status the compiler checks). */
+static inline void api_get_user_respond_504(api_get_user_result *res)
+{
+    res->status = 504;
+}
 
 /* getUser: GET /users/{id} - Get a user */
 rt_status svc_get_user(rt_req *req, const api_get_user_params *params, api_get_user_result *res);
@@ -334,6 +439,48 @@ typedef enum api_update_user_status {
     API_UPDATE_USER_STATUS_504 = 504,
 } api_update_user_status;
 
+/* updateUser: answer 200 with its body (the only way to a declared status the compiler checks). */
+static inline void api_update_user_respond_200(api_update_user_result *res, const api_user *body)
+{
+    res->status = 200;
+    res->body_200 = *body;
+}
+/* updateUser: answer 400 (the only way to a declared status the compiler checks). */
+static inline void api_update_user_respond_400(api_update_user_result *res)
+{
+    res->status = 400;
+}
+/* updateUser: answer 404 (the only way to a declared status the compiler checks). */
+static inline void api_update_user_respond_404(api_update_user_result *res)
+{
+    res->status = 404;
+}
+/* updateUser: answer 409 (the only way to a declared status the compiler checks). */
+static inline void api_update_user_respond_409(api_update_user_result *res)
+{
+    res->status = 409;
+}
+/* updateUser: answer 413 (the only way to a declared status the compiler checks). */
+static inline void api_update_user_respond_413(api_update_user_result *res)
+{
+    res->status = 413;
+}
+/* updateUser: answer 415 (the only way to a declared status the compiler checks). */
+static inline void api_update_user_respond_415(api_update_user_result *res)
+{
+    res->status = 415;
+}
+/* updateUser: answer 503 (the only way to a declared status the compiler checks). */
+static inline void api_update_user_respond_503(api_update_user_result *res)
+{
+    res->status = 503;
+}
+/* updateUser: answer 504 (the only way to a declared status the compiler checks). */
+static inline void api_update_user_respond_504(api_update_user_result *res)
+{
+    res->status = 504;
+}
+
 /* updateUser: PATCH /users/{id} - Update a user */
 rt_status svc_update_user(rt_req *req, const api_update_user_params *params, api_user_patch *body, api_update_user_result *res);
 
@@ -357,6 +504,32 @@ typedef enum api_delete_user_status {
     API_DELETE_USER_STATUS_503 = 503,
     API_DELETE_USER_STATUS_504 = 504,
 } api_delete_user_status;
+
+/* deleteUser: answer 204 (the only way to a declared status the compiler checks). */
+static inline void api_delete_user_respond_204(api_delete_user_result *res)
+{
+    res->status = 204;
+}
+/* deleteUser: answer 400 (the only way to a declared status the compiler checks). */
+static inline void api_delete_user_respond_400(api_delete_user_result *res)
+{
+    res->status = 400;
+}
+/* deleteUser: answer 404 (the only way to a declared status the compiler checks). */
+static inline void api_delete_user_respond_404(api_delete_user_result *res)
+{
+    res->status = 404;
+}
+/* deleteUser: answer 503 (the only way to a declared status the compiler checks). */
+static inline void api_delete_user_respond_503(api_delete_user_result *res)
+{
+    res->status = 503;
+}
+/* deleteUser: answer 504 (the only way to a declared status the compiler checks). */
+static inline void api_delete_user_respond_504(api_delete_user_result *res)
+{
+    res->status = 504;
+}
 
 /* deleteUser: DELETE /users/{id} - Delete a user */
 rt_status svc_delete_user(rt_req *req, const api_delete_user_params *params, api_delete_user_result *res);

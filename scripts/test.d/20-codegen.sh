@@ -5,3 +5,6 @@
 step "generator corpus: every shared OpenAPI document generates and compiles"
 run "codegen corpus (generate + -Werror build)" nice -n 19 env PY="$PY" JOBS="$JOBS" \
     scripts/codegen-corpus.sh "$root/build/codegen-corpus"
+# The generated code of tests/generated/constructs/spec.yaml (unions, maps,
+# recursion, defaults, raw JSON, PCRE2, formats), sanitized.
+run "constructs (generated code of the constructs spec)" "$root/build/san/tests/generated/constructs_test"

@@ -7,6 +7,7 @@
  * translation units); it must change together with the one in http.c.
  */
 #include "params.h"
+#include "validate.h"
 
 #include <microhttpd.h>
 #include <string.h>
@@ -95,6 +96,11 @@ rt_str rt_req_cookie(const rt_req *req, const char *name, bool *present)
 
 int rt_split_commas(rt_arena *a, rt_str s, rt_str **out, size_t *n)
 {
+    return rt_split_char(a, s, ',', out, n);
+}
+
+int rt_split_char(rt_arena *a, rt_str s, char sep, rt_str **out, size_t *n)
+{
     size_t count = 1, k = 0, start = 0;
     rt_str *items;
 
@@ -103,12 +109,12 @@ int rt_split_commas(rt_arena *a, rt_str s, rt_str **out, size_t *n)
     if (s.len == 0)
         return 0;
     for (size_t i = 0; i < s.len; i++)
-        count += s.ptr[i] == ',';
+        count += s.ptr[i] == sep;
     items = rt_arena_alloc(a, count * sizeof *items);
     if (items == NULL)
         return -1;
     for (size_t i = 0; i <= s.len; i++) {
-        if (i < s.len && s.ptr[i] != ',')
+        if (i < s.len && s.ptr[i] != sep)
             continue;
         items[k].ptr = s.ptr + start;
         items[k].len = i - start;
@@ -117,5 +123,192 @@ int rt_split_commas(rt_arena *a, rt_str s, rt_str **out, size_t *n)
     }
     *out = items;
     *n = k;
+    return 0;
+}
+
+/* ================================================================ pairs */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decode s in place; '+' is a space. The new length, or -1. */
+static long form_decode(char *s, size_t len)
+{
+    size_t r = 0, w = 0;
+
+    while (r < len) {
+        if (s[r] == '%') {
+            int hi, lo;
+
+            if (r + 2 >= len)
+                return -1;
+            hi = hexval(s[r + 1]);
+            lo = hexval(s[r + 2]);
+            if (hi < 0 || lo < 0)
+                return -1;
+            s[w++] = (char)(hi * 16 + lo);
+            r += 3;
+        } else {
+            s[w++] = s[r] == '+' ? ' ' : s[r];
+            r++;
+        }
+    }
+    return (long)w;
+}
+
+int rt_form_parse(char *body, size_t len, rt_arena *a, rt_pair **out, size_t *n)
+{
+    size_t count = 1, k = 0, start = 0;
+    rt_pair *pairs;
+
+    *out = NULL;
+    *n = 0;
+    if (len == 0)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        count += body[i] == '&';
+    pairs = rt_arena_alloc(a, count * sizeof *pairs);
+    if (pairs == NULL)
+        return -1;
+    for (size_t i = 0; i <= len; i++) {
+        size_t eq;
+        long kl, vl;
+
+        if (i < len && body[i] != '&')
+            continue;
+        if (i == start) { /* "a=1&&b=2": an empty piece, skipped */
+            start = i + 1;
+            continue;
+        }
+        for (eq = start; eq < i && body[eq] != '='; eq++)
+            ;
+        kl = form_decode(body + start, eq - start);
+        vl = eq < i ? form_decode(body + eq + 1, i - eq - 1) : 0;
+        if (kl < 0 || vl < 0)
+            return -2;
+        pairs[k].key = (rt_str){ body + start, (size_t)kl };
+        pairs[k].value = eq < i ? (rt_str){ body + eq + 1, (size_t)vl } : (rt_str){ "", 0 };
+        if (!rt_utf8_valid(pairs[k].key.ptr, pairs[k].key.len) ||
+            !rt_utf8_valid(pairs[k].value.ptr, pairs[k].value.len))
+            return -3;
+        k++;
+        start = i + 1;
+    }
+    *out = pairs;
+    *n = k;
+    return 0;
+}
+
+typedef struct query_pairs {
+    rt_arena *arena;
+    rt_pair *items;
+    size_t n, cap;
+    bool oom;
+} query_pairs;
+
+static enum MHD_Result collect_pair(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    size_t key_size, const char *value, size_t value_size)
+{
+    query_pairs *q = cls;
+
+    (void)kind;
+    if (q->n == q->cap) {
+        size_t ncap = q->cap ? q->cap * 2 : 8;
+        rt_pair *grown = rt_arena_alloc(q->arena, ncap * sizeof *grown);
+
+        if (grown == NULL) {
+            q->oom = true;
+            return MHD_NO;
+        }
+        if (q->n)
+            memcpy(grown, q->items, q->n * sizeof *grown);
+        q->items = grown;
+        q->cap = ncap;
+    }
+    q->items[q->n].key = (rt_str){ key, key_size };
+    q->items[q->n].value = value ? (rt_str){ value, value_size } : (rt_str){ "", 0 };
+    q->n++;
+    return MHD_YES;
+}
+
+int rt_req_query_pairs(rt_req *req, rt_pair **out, size_t *n)
+{
+    query_pairs q = { req->arena, NULL, 0, 0, false };
+
+    if (req->priv != NULL)
+        (void)MHD_get_connection_values_n(req->priv->conn, MHD_GET_ARGUMENT_KIND, collect_pair,
+                                          &q);
+    *out = q.items;
+    *n = q.n;
+    return q.oom ? -1 : 0;
+}
+
+int rt_pairs_deep(rt_arena *a, const rt_pair *all, size_t n, const char *name, rt_pair **out,
+                  size_t *nout)
+{
+    size_t nlen = strlen(name), k = 0;
+    rt_pair *pairs;
+
+    *out = NULL;
+    *nout = 0;
+    if (n == 0)
+        return 0;
+    pairs = rt_arena_alloc(a, n * sizeof *pairs);
+    if (pairs == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        rt_str key = all[i].key;
+
+        if (key.len < nlen + 2 || memcmp(key.ptr, name, nlen) != 0 || key.ptr[nlen] != '[' ||
+            key.ptr[key.len - 1] != ']')
+            continue;
+        pairs[k].key = (rt_str){ key.ptr + nlen + 1, key.len - nlen - 2 };
+        pairs[k].value = all[i].value;
+        k++;
+    }
+    *out = pairs;
+    *nout = k;
+    return 0;
+}
+
+int rt_pairs_from_list(rt_arena *a, rt_str s, bool explode, rt_pair **out, size_t *n)
+{
+    rt_str *items;
+    size_t count;
+    rt_pair *pairs;
+
+    *out = NULL;
+    *n = 0;
+    if (rt_split_commas(a, s, &items, &count) != 0)
+        return -1;
+    if (count == 0)
+        return 0;
+    if (!explode && count % 2 != 0)
+        return -2;
+    pairs = rt_arena_alloc(a, count * sizeof *pairs);
+    if (pairs == NULL)
+        return -1;
+    for (size_t i = 0; i < count; i++) {
+        if (!explode) {
+            if (i % 2 == 0)
+                pairs[i / 2].key = items[i];
+            else
+                pairs[i / 2].value = items[i];
+            continue;
+        }
+        const char *eq = memchr(items[i].ptr, '=', items[i].len);
+
+        if (eq == NULL)
+            return -2;
+        pairs[i].key = (rt_str){ items[i].ptr, (size_t)(eq - items[i].ptr) };
+        pairs[i].value = (rt_str){ eq + 1, items[i].len - (size_t)(eq - items[i].ptr) - 1 };
+    }
+    *out = pairs;
+    *n = explode ? count : count / 2;
     return 0;
 }
