@@ -1700,7 +1700,11 @@ class Suite:
             t = values.get((p.location, p.name))
             if t is None:
                 continue
-            if p.location == "path":
+            if p.shape.kind == "object" and isinstance(t, list):
+                for k, x in t:      # deepObject, or form exploded
+                    key = "%s[%s]" % (p.name, k) if p.split == "deep" else k
+                    query.append(pct(key) + "=" + pct(x))
+            elif p.location == "path":
                 path = path.replace("{%s}" % p.name, pct(t))
             elif p.location == "query":
                 for x in (t if isinstance(t, list) else [t]):
@@ -1719,7 +1723,9 @@ class Suite:
         lines = ["%s %s HTTP/1.1" % (op.method, target), "Host: 127.0.0.1",
                  "Connection: close"] + headers
         if body is not None:
-            lines += ["Content-Type: application/json", "Content-Length: %d" % len(body.encode())]
+            media = "application/x-www-form-urlencoded" if getattr(op, "body_form", False) \
+                else "application/json"
+            lines += ["Content-Type: " + media, "Content-Length: %d" % len(body.encode())]
         else:
             lines += ["Content-Length: 0"] if op.method in ("POST", "PUT", "PATCH") else []
         return "\r\n".join(lines) + "\r\n\r\n" + (body or "")
@@ -1731,15 +1737,17 @@ class Suite:
         good = {}
         for p in op.params:
             t = self.valid_param(p)
-            if param_errors(self.oracle, p, t):
+            if p.shape.kind != "object" and param_errors(self.oracle, p, t):
                 raise Skip("no valid value for parameter %s" % p.name)
-            if p.location == "header" and not header_ok(t):
-                raise Skip("no valid header value for %s" % p.name)
             good[(p.location, p.name)] = t
         body = None
         bt = op.body_obj if op.body_obj is not None else getattr(op, "body_union", None)
+        form = getattr(op, "body_form", False)
         if bt is not None:
-            if hasattr(bt, "fields"):
+            if form:
+                pairs = self.pairs_of(bt, self.synth.valid_obj(bt, "min", 0))
+                body = "&".join(pct(k) + "=" + pct(v) for k, v in pairs)
+            elif hasattr(bt, "fields"):
                 body = to_json(self.synth.valid_obj(bt, "min", 0))
             else:
                 body = to_json(self.synth.valid_union(bt, "min", 0))
@@ -1747,6 +1755,9 @@ class Suite:
                       % op.label, req=self.request(op, good, body), status=409,
                       code="CONFLICT"))
         for p in op.params:
+            if p.shape.kind == "object":
+                self.object_param_cases(op, p, good, body)
+                continue
             tried = set()
             for label, text in self.param_bad(p, good[(p.location, p.name)]):
                 errs = param_errors(self.oracle, p, text)
@@ -1773,6 +1784,14 @@ class Suite:
             if op.body_required:
                 self.add(Case("params", op.c_name + " no body", "%s: a missing body" % op.label,
                               req=self.request(op, good, None), status=400, code="BAD_REQUEST"))
+            if form:
+                for label, pairs, err in self.pairs_negatives(bt, pairs, "/"):
+                    text = "&".join(pct(k) + "=" + pct(v) for k, v in pairs)
+                    self.add(Case("params", "%s form %s" % (op.c_name, label),
+                                  "%s: form body %s: %s %s" % (op.label, label, err[0], err[1]),
+                                  req=self.request(op, good, text), status=400,
+                                  code="VALIDATION_ERROR", detail=to_canon_detail(err[0], err[1])))
+                return
             self.add(Case("params", op.c_name + " malformed body", "%s: malformed JSON body" % op.label,
                           req=self.request(op, good, '{"a":'), status=400, code="BAD_REQUEST"))
             try:
@@ -1799,6 +1818,69 @@ class Suite:
             return False
         return True
 
+    def pairs_of(self, obj, inst):
+        """name=value pairs of an object instance (a form body or an object
+        parameter): scalars as their text, arrays as repeated names."""
+        out = []
+        for f in obj.fields:
+            if f.json_name not in inst:
+                continue
+            v = inst[f.json_name]
+            vals = v if f.shape.kind == "array" else [v]
+            kind = f.shape.items.kind if f.shape.kind == "array" else f.shape.kind
+            if kind not in ("string", "int", "number", "bool", "enum", "datetime") or v is None:
+                raise Skip("property %s of %s cannot travel as name=value" % (f.json_name, obj.label))
+            out += [(f.json_name, param_text(x)) for x in vals]
+        return out
+
+    def object_param_pairs(self, p):
+        """Valid name=value pairs for an object parameter: its required
+        properties (every scalar one when none is required), each value a
+        text that travels unchanged in the parameter's place."""
+        obj = p.shape.obj
+        fields = [f for f in obj.fields if f.required] or obj.fields
+        out = []
+        for f in fields:
+            sh = f.shape.items if f.shape.kind == "array" else f.shape
+            if sh.kind not in ("string", "int", "number", "bool", "enum", "datetime"):
+                if f.required:
+                    raise Skip("property %s of %s cannot travel as name=value" % (f.json_name, obj.label))
+                continue
+            pool = [param_text(v) for v in self.synth.value_pool(sh, "min")]
+            pool = [t for t in pool if self.sendable(p, t) and not any(c in t for c in ",=&[]")
+                    and not scalar_param_errors(self.oracle, sh, t)]
+            if not pool:
+                if f.required:
+                    raise Skip("no sendable value for property %s of %s" % (f.json_name, obj.label))
+                continue
+            out.append((f.json_name, min(pool, key=len)))
+        if not out:
+            raise Skip("no property of %s can be sent" % obj.label)
+        return out
+
+    def pairs_negatives(self, obj, pairs, prefix):
+        """(label, pairs, (field, reason)) breaking one property rule."""
+        out = []
+        for f in obj.fields:
+            if f.required:
+                out.append(("%s missing" % f.json_name, [(k, v) for k, v in pairs if k != f.json_name],
+                            (prefix + f.json_name, "is required")))
+            kind = f.shape.items.kind if f.shape.kind == "array" else f.shape.kind
+            bad = {"int": ("x", "must be an integer"), "number": ("x", "must be a number"),
+                   "bool": ("x", "must be true or false"),
+                   "datetime": ("x", "must be an RFC 3339 date-time")}.get(kind)
+            if kind == "enum":
+                sh = f.shape.items if f.shape.kind == "array" else f.shape
+                bad = ("zz-not-listed", sh.enum.reason)
+            if bad is not None:
+                rest = [(k, v) for k, v in pairs if k != f.json_name]
+                out.append(("%s %s" % (f.json_name, bad[1]), rest + [(f.json_name, bad[0])],
+                            (prefix + f.json_name, bad[1])))
+        if obj.strict:
+            out.append(("unknown property", pairs + [("conformance_unknown", "1")],
+                        (prefix + "conformance_unknown", "unknown field")))
+        return out
+
     def valid_param(self, p):
         """The text of a valid value (a list of texts for a repeated query
         parameter): non-empty and sendable."""
@@ -1815,7 +1897,17 @@ class Suite:
             if len(items) < lo:
                 raise Skip("no %d distinct items for %s parameter %s" % (lo, p.location, p.name))
             t = items if p.split == "multi" else ",".join(items)
-        elif sh.kind in ("object", "union", "raw", "list"):
+        elif sh.kind == "object":
+            t = self.object_param_pairs(p)
+            if p.split in ("list", "list_explode", "form_list"):
+                if any("," in k or "," in v or "=" in k for k, v in t):
+                    raise Skip("an object parameter value holds ',' or '='")
+                sep = "=" if p.split == "list_explode" else ","
+                t = ",".join(k + sep + v for k, v in t)
+                if not self.sendable(p, t):
+                    raise Skip("no sendable value for %s parameter %s" % (p.location, p.name))
+            return t
+        elif sh.kind in ("union", "raw", "list"):
             raise Skip("parameters of kind '%s' are not synthesized yet" % sh.kind)
         else:
             pool = [param_text(v) for v in self.synth.value_pool(sh, "min")]
@@ -1827,6 +1919,49 @@ class Suite:
         if param_errors(self.oracle, p, t):
             raise Skip("no valid value for %s parameter %s" % (p.location, p.name))
         return t
+
+    def object_param_cases(self, op, p, good, body):
+        """An object parameter: absent when required, and each property
+        rule broken alone (errors named <in>.<param>.<property>)."""
+        field = p.location + "." + p.name
+        if p.required:
+            vals = dict(good)
+            vals[(p.location, p.name)] = None
+            self.add(Case("params", "%s %s absent" % (op.c_name, p.name),
+                          "%s: %s parameter %s absent" % (op.label, p.location, p.name),
+                          req=self.request(op, vals, body), status=400, code="VALIDATION_ERROR",
+                          detail=to_canon_detail(field, "is required")))
+        t = good[(p.location, p.name)]
+        if isinstance(t, list):
+            pairs = t
+        else:
+            sep = "=" if p.split == "list_explode" else ","
+            items = t.split(",")
+            pairs = [tuple(x.split("=", 1)) for x in items] if sep == "=" else \
+                list(zip(items[0::2], items[1::2]))
+        strict = p.shape.obj.strict and p.split in ("deep", "list", "list_explode", "form_list")
+        for label, bad, err in self.pairs_negatives(p.shape.obj, pairs, field + "."):
+            if err[1] == "unknown field" and not strict:
+                continue
+            if err[1] == "is required" and not bad and p.split in ("deep", "form_explode"):
+                continue    # no property left: the parameter itself is absent
+            if p.split in ("list", "list_explode", "form_list"):
+                sep = "=" if p.split == "list_explode" else ","
+                text = ",".join(k + sep + v for k, v in bad)
+                if not text or not self.sendable(p, text):
+                    continue
+            else:
+                text = bad
+            vals = dict(good)
+            vals[(p.location, p.name)] = text
+            try:
+                req = self.request(op, vals, body)
+            except Skip:
+                continue
+            self.add(Case("params", "%s %s %s" % (op.c_name, p.name, label),
+                          "%s: %s parameter %s: %s %s" % (op.label, p.location, p.name, err[0], err[1]),
+                          req=req, status=400, code="VALIDATION_ERROR",
+                          detail=to_canon_detail(err[0], err[1])))
 
     def param_bad(self, p, good):
         """(label, text) candidates that may break one rule of parameter p;
