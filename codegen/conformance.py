@@ -1924,7 +1924,7 @@ class Suite:
         """An object parameter: absent when required, and each property
         rule broken alone (errors named <in>.<param>.<property>)."""
         field = p.location + "." + p.name
-        if p.required:
+        if p.required and p.location != "path":
             vals = dict(good)
             vals[(p.location, p.name)] = None
             self.add(Case("params", "%s %s absent" % (op.c_name, p.name),
