@@ -1056,8 +1056,10 @@ class Builder:
                     raise Unsupported(ptr_join(sptr, "items"),
                                       "array parameters of this element type (%s) are not supported"
                                       % shape.items.kind)
-                if loc == "cookie":
-                    raise Unsupported(sptr, "array cookie parameters are not supported")
+                if loc == "cookie" and explode:
+                    raise Unsupported(ptr_join(pptr, "explode"),
+                                      "exploded array cookie parameters are not supported "
+                                      "(explode: false, a comma list, is)")
                 split = "multi" if (loc == "query" and explode and style == "form") else "comma"
                 if style != default_style:
                     split = {"spaceDelimited": "space", "pipeDelimited": "pipe"}[style]
@@ -1236,9 +1238,9 @@ class Builder:
             body = None
             content = r.get("content") or {}
             media = [m for m in content if is_json_media(m)]
-            if 200 <= status < 300:
-                if first is None:
-                    first = status
+            if 200 <= status < 300 and first is None:
+                first = status
+            if status >= 200 and status not in (204, 205, 304):
                 if media and isinstance(content[media[0]], dict) and "schema" in content[media[0]]:
                     sptr = ptr_join(rrptr, "content", media[0], "schema")
                     shape, _, _, _ = self.shape_of(content[media[0]]["schema"], sptr,

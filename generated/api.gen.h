@@ -231,6 +231,7 @@ typedef struct api_get_readyz_result {
     int status;
     rt_str raw;
     api_health body_200;
+    api_error body_503;
 } api_get_readyz_result;
 
 /* getReadyz: the statuses the spec declares; res->status must be one of them. */
@@ -245,10 +246,11 @@ static inline void api_get_readyz_respond_200(api_get_readyz_result *res, const 
     res->status = 200;
     res->body_200 = *body;
 }
-/* getReadyz: answer 503 (the only way to a declared status the compiler checks). */
-static inline void api_get_readyz_respond_503(api_get_readyz_result *res)
+/* getReadyz: answer 503 with its body (the only way to a declared status the compiler checks). */
+static inline void api_get_readyz_respond_503(api_get_readyz_result *res, const api_error *body)
 {
     res->status = 503;
+    res->body_503 = *body;
 }
 
 /* getReadyz: GET /readyz - Readiness probe */
@@ -260,6 +262,12 @@ typedef struct api_create_user_result {
     int status;
     rt_str raw;
     api_user body_201;
+    api_error body_400;
+    api_error body_409;
+    api_error body_413;
+    api_error body_415;
+    api_error body_503;
+    api_error body_504;
     rt_str header_location; /* Location header, sent when ptr is set */
 } api_create_user_result;
 
@@ -280,35 +288,41 @@ static inline void api_create_user_respond_201(api_create_user_result *res, cons
     res->status = 201;
     res->body_201 = *body;
 }
-/* createUser: answer 400 (the only way to a declared status the compiler checks). */
-static inline void api_create_user_respond_400(api_create_user_result *res)
+/* createUser: answer 400 with its body (the only way to a declared status the compiler checks). */
+static inline void api_create_user_respond_400(api_create_user_result *res, const api_error *body)
 {
     res->status = 400;
+    res->body_400 = *body;
 }
-/* createUser: answer 409 (the only way to a declared status the compiler checks). */
-static inline void api_create_user_respond_409(api_create_user_result *res)
+/* createUser: answer 409 with its body (the only way to a declared status the compiler checks). */
+static inline void api_create_user_respond_409(api_create_user_result *res, const api_error *body)
 {
     res->status = 409;
+    res->body_409 = *body;
 }
-/* createUser: answer 413 (the only way to a declared status the compiler checks). */
-static inline void api_create_user_respond_413(api_create_user_result *res)
+/* createUser: answer 413 with its body (the only way to a declared status the compiler checks). */
+static inline void api_create_user_respond_413(api_create_user_result *res, const api_error *body)
 {
     res->status = 413;
+    res->body_413 = *body;
 }
-/* createUser: answer 415 (the only way to a declared status the compiler checks). */
-static inline void api_create_user_respond_415(api_create_user_result *res)
+/* createUser: answer 415 with its body (the only way to a declared status the compiler checks). */
+static inline void api_create_user_respond_415(api_create_user_result *res, const api_error *body)
 {
     res->status = 415;
+    res->body_415 = *body;
 }
-/* createUser: answer 503 (the only way to a declared status the compiler checks). */
-static inline void api_create_user_respond_503(api_create_user_result *res)
+/* createUser: answer 503 with its body (the only way to a declared status the compiler checks). */
+static inline void api_create_user_respond_503(api_create_user_result *res, const api_error *body)
 {
     res->status = 503;
+    res->body_503 = *body;
 }
-/* createUser: answer 504 (the only way to a declared status the compiler checks). */
-static inline void api_create_user_respond_504(api_create_user_result *res)
+/* createUser: answer 504 with its body (the only way to a declared status the compiler checks). */
+static inline void api_create_user_respond_504(api_create_user_result *res, const api_error *body)
 {
     res->status = 504;
+    res->body_504 = *body;
 }
 
 /* createUser: POST /users - Create a user */
@@ -327,6 +341,9 @@ typedef struct api_list_users_result {
     int status;
     rt_str raw;
     api_user_list body_200;
+    api_error body_400;
+    api_error body_503;
+    api_error body_504;
 } api_list_users_result;
 
 /* listUsers: the statuses the spec declares; res->status must be one of them. */
@@ -343,20 +360,23 @@ static inline void api_list_users_respond_200(api_list_users_result *res, const 
     res->status = 200;
     res->body_200 = *body;
 }
-/* listUsers: answer 400 (the only way to a declared status the compiler checks). */
-static inline void api_list_users_respond_400(api_list_users_result *res)
+/* listUsers: answer 400 with its body (the only way to a declared status the compiler checks). */
+static inline void api_list_users_respond_400(api_list_users_result *res, const api_error *body)
 {
     res->status = 400;
+    res->body_400 = *body;
 }
-/* listUsers: answer 503 (the only way to a declared status the compiler checks). */
-static inline void api_list_users_respond_503(api_list_users_result *res)
+/* listUsers: answer 503 with its body (the only way to a declared status the compiler checks). */
+static inline void api_list_users_respond_503(api_list_users_result *res, const api_error *body)
 {
     res->status = 503;
+    res->body_503 = *body;
 }
-/* listUsers: answer 504 (the only way to a declared status the compiler checks). */
-static inline void api_list_users_respond_504(api_list_users_result *res)
+/* listUsers: answer 504 with its body (the only way to a declared status the compiler checks). */
+static inline void api_list_users_respond_504(api_list_users_result *res, const api_error *body)
 {
     res->status = 504;
+    res->body_504 = *body;
 }
 
 /* listUsers: GET /users - List users */
@@ -373,6 +393,10 @@ typedef struct api_get_user_result {
     int status;
     rt_str raw;
     api_user body_200;
+    api_error body_400;
+    api_error body_404;
+    api_error body_503;
+    api_error body_504;
 } api_get_user_result;
 
 /* getUser: the statuses the spec declares; res->status must be one of them. */
@@ -390,25 +414,29 @@ static inline void api_get_user_respond_200(api_get_user_result *res, const api_
     res->status = 200;
     res->body_200 = *body;
 }
-/* getUser: answer 400 (the only way to a declared status the compiler checks). */
-static inline void api_get_user_respond_400(api_get_user_result *res)
+/* getUser: answer 400 with its body (the only way to a declared status the compiler checks). */
+static inline void api_get_user_respond_400(api_get_user_result *res, const api_error *body)
 {
     res->status = 400;
+    res->body_400 = *body;
 }
-/* getUser: answer 404 (the only way to a declared status the compiler checks). */
-static inline void api_get_user_respond_404(api_get_user_result *res)
+/* getUser: answer 404 with its body (the only way to a declared status the compiler checks). */
+static inline void api_get_user_respond_404(api_get_user_result *res, const api_error *body)
 {
     res->status = 404;
+    res->body_404 = *body;
 }
-/* getUser: answer 503 (the only way to a declared status the compiler checks). */
-static inline void api_get_user_respond_503(api_get_user_result *res)
+/* getUser: answer 503 with its body (the only way to a declared status the compiler checks). */
+static inline void api_get_user_respond_503(api_get_user_result *res, const api_error *body)
 {
     res->status = 503;
+    res->body_503 = *body;
 }
-/* getUser: answer 504 (the only way to a declared status the compiler checks). */
-static inline void api_get_user_respond_504(api_get_user_result *res)
+/* getUser: answer 504 with its body (the only way to a declared status the compiler checks). */
+static inline void api_get_user_respond_504(api_get_user_result *res, const api_error *body)
 {
     res->status = 504;
+    res->body_504 = *body;
 }
 
 /* getUser: GET /users/{id} - Get a user */
@@ -425,6 +453,13 @@ typedef struct api_update_user_result {
     int status;
     rt_str raw;
     api_user body_200;
+    api_error body_400;
+    api_error body_404;
+    api_error body_409;
+    api_error body_413;
+    api_error body_415;
+    api_error body_503;
+    api_error body_504;
 } api_update_user_result;
 
 /* updateUser: the statuses the spec declares; res->status must be one of them. */
@@ -445,40 +480,47 @@ static inline void api_update_user_respond_200(api_update_user_result *res, cons
     res->status = 200;
     res->body_200 = *body;
 }
-/* updateUser: answer 400 (the only way to a declared status the compiler checks). */
-static inline void api_update_user_respond_400(api_update_user_result *res)
+/* updateUser: answer 400 with its body (the only way to a declared status the compiler checks). */
+static inline void api_update_user_respond_400(api_update_user_result *res, const api_error *body)
 {
     res->status = 400;
+    res->body_400 = *body;
 }
-/* updateUser: answer 404 (the only way to a declared status the compiler checks). */
-static inline void api_update_user_respond_404(api_update_user_result *res)
+/* updateUser: answer 404 with its body (the only way to a declared status the compiler checks). */
+static inline void api_update_user_respond_404(api_update_user_result *res, const api_error *body)
 {
     res->status = 404;
+    res->body_404 = *body;
 }
-/* updateUser: answer 409 (the only way to a declared status the compiler checks). */
-static inline void api_update_user_respond_409(api_update_user_result *res)
+/* updateUser: answer 409 with its body (the only way to a declared status the compiler checks). */
+static inline void api_update_user_respond_409(api_update_user_result *res, const api_error *body)
 {
     res->status = 409;
+    res->body_409 = *body;
 }
-/* updateUser: answer 413 (the only way to a declared status the compiler checks). */
-static inline void api_update_user_respond_413(api_update_user_result *res)
+/* updateUser: answer 413 with its body (the only way to a declared status the compiler checks). */
+static inline void api_update_user_respond_413(api_update_user_result *res, const api_error *body)
 {
     res->status = 413;
+    res->body_413 = *body;
 }
-/* updateUser: answer 415 (the only way to a declared status the compiler checks). */
-static inline void api_update_user_respond_415(api_update_user_result *res)
+/* updateUser: answer 415 with its body (the only way to a declared status the compiler checks). */
+static inline void api_update_user_respond_415(api_update_user_result *res, const api_error *body)
 {
     res->status = 415;
+    res->body_415 = *body;
 }
-/* updateUser: answer 503 (the only way to a declared status the compiler checks). */
-static inline void api_update_user_respond_503(api_update_user_result *res)
+/* updateUser: answer 503 with its body (the only way to a declared status the compiler checks). */
+static inline void api_update_user_respond_503(api_update_user_result *res, const api_error *body)
 {
     res->status = 503;
+    res->body_503 = *body;
 }
-/* updateUser: answer 504 (the only way to a declared status the compiler checks). */
-static inline void api_update_user_respond_504(api_update_user_result *res)
+/* updateUser: answer 504 with its body (the only way to a declared status the compiler checks). */
+static inline void api_update_user_respond_504(api_update_user_result *res, const api_error *body)
 {
     res->status = 504;
+    res->body_504 = *body;
 }
 
 /* updateUser: PATCH /users/{id} - Update a user */
@@ -494,6 +536,10 @@ typedef struct api_delete_user_params {
 typedef struct api_delete_user_result {
     int status;
     rt_str raw;
+    api_error body_400;
+    api_error body_404;
+    api_error body_503;
+    api_error body_504;
 } api_delete_user_result;
 
 /* deleteUser: the statuses the spec declares; res->status must be one of them. */
@@ -510,25 +556,29 @@ static inline void api_delete_user_respond_204(api_delete_user_result *res)
 {
     res->status = 204;
 }
-/* deleteUser: answer 400 (the only way to a declared status the compiler checks). */
-static inline void api_delete_user_respond_400(api_delete_user_result *res)
+/* deleteUser: answer 400 with its body (the only way to a declared status the compiler checks). */
+static inline void api_delete_user_respond_400(api_delete_user_result *res, const api_error *body)
 {
     res->status = 400;
+    res->body_400 = *body;
 }
-/* deleteUser: answer 404 (the only way to a declared status the compiler checks). */
-static inline void api_delete_user_respond_404(api_delete_user_result *res)
+/* deleteUser: answer 404 with its body (the only way to a declared status the compiler checks). */
+static inline void api_delete_user_respond_404(api_delete_user_result *res, const api_error *body)
 {
     res->status = 404;
+    res->body_404 = *body;
 }
-/* deleteUser: answer 503 (the only way to a declared status the compiler checks). */
-static inline void api_delete_user_respond_503(api_delete_user_result *res)
+/* deleteUser: answer 503 with its body (the only way to a declared status the compiler checks). */
+static inline void api_delete_user_respond_503(api_delete_user_result *res, const api_error *body)
 {
     res->status = 503;
+    res->body_503 = *body;
 }
-/* deleteUser: answer 504 (the only way to a declared status the compiler checks). */
-static inline void api_delete_user_respond_504(api_delete_user_result *res)
+/* deleteUser: answer 504 with its body (the only way to a declared status the compiler checks). */
+static inline void api_delete_user_respond_504(api_delete_user_result *res, const api_error *body)
 {
     res->status = 504;
+    res->body_504 = *body;
 }
 
 /* deleteUser: DELETE /users/{id} - Delete a user */

@@ -323,6 +323,8 @@ static void api__serve_get_readyz(rt_req *req, rt_resp *resp, const api_route *r
         rt_buf_put(&resp->body, res.raw.ptr, res.raw.len);
     else if (res.status == 200)
         api_health_encode(&res.body_200, &resp->body);
+    else if (res.status == 503)
+        api_error_encode(&res.body_503, &resp->body);
     if (resp->body.oom) {
         rt_resp_error(req, resp, RT_E_INTERNAL, "out of memory");
         return;
@@ -393,6 +395,18 @@ static void api__serve_create_user(rt_req *req, rt_resp *resp, const api_route *
         rt_buf_put(&resp->body, res.raw.ptr, res.raw.len);
     else if (res.status == 201)
         api_user_encode(&res.body_201, &resp->body);
+    else if (res.status == 400)
+        api_error_encode(&res.body_400, &resp->body);
+    else if (res.status == 409)
+        api_error_encode(&res.body_409, &resp->body);
+    else if (res.status == 413)
+        api_error_encode(&res.body_413, &resp->body);
+    else if (res.status == 415)
+        api_error_encode(&res.body_415, &resp->body);
+    else if (res.status == 503)
+        api_error_encode(&res.body_503, &resp->body);
+    else if (res.status == 504)
+        api_error_encode(&res.body_504, &resp->body);
     if (resp->body.oom) {
         rt_resp_error(req, resp, RT_E_INTERNAL, "out of memory");
         return;
@@ -473,6 +487,12 @@ static void api__serve_list_users(rt_req *req, rt_resp *resp, const api_route *r
         rt_buf_put(&resp->body, res.raw.ptr, res.raw.len);
     else if (res.status == 200)
         api_user_list_encode(&res.body_200, &resp->body);
+    else if (res.status == 400)
+        api_error_encode(&res.body_400, &resp->body);
+    else if (res.status == 503)
+        api_error_encode(&res.body_503, &resp->body);
+    else if (res.status == 504)
+        api_error_encode(&res.body_504, &resp->body);
     if (resp->body.oom) {
         rt_resp_error(req, resp, RT_E_INTERNAL, "out of memory");
         return;
@@ -534,6 +554,14 @@ static void api__serve_get_user(rt_req *req, rt_resp *resp, const api_route *rou
         rt_buf_put(&resp->body, res.raw.ptr, res.raw.len);
     else if (res.status == 200)
         api_user_encode(&res.body_200, &resp->body);
+    else if (res.status == 400)
+        api_error_encode(&res.body_400, &resp->body);
+    else if (res.status == 404)
+        api_error_encode(&res.body_404, &resp->body);
+    else if (res.status == 503)
+        api_error_encode(&res.body_503, &resp->body);
+    else if (res.status == 504)
+        api_error_encode(&res.body_504, &resp->body);
     if (resp->body.oom) {
         rt_resp_error(req, resp, RT_E_INTERNAL, "out of memory");
         return;
@@ -625,6 +653,20 @@ static void api__serve_update_user(rt_req *req, rt_resp *resp, const api_route *
         rt_buf_put(&resp->body, res.raw.ptr, res.raw.len);
     else if (res.status == 200)
         api_user_encode(&res.body_200, &resp->body);
+    else if (res.status == 400)
+        api_error_encode(&res.body_400, &resp->body);
+    else if (res.status == 404)
+        api_error_encode(&res.body_404, &resp->body);
+    else if (res.status == 409)
+        api_error_encode(&res.body_409, &resp->body);
+    else if (res.status == 413)
+        api_error_encode(&res.body_413, &resp->body);
+    else if (res.status == 415)
+        api_error_encode(&res.body_415, &resp->body);
+    else if (res.status == 503)
+        api_error_encode(&res.body_503, &resp->body);
+    else if (res.status == 504)
+        api_error_encode(&res.body_504, &resp->body);
     if (resp->body.oom) {
         rt_resp_error(req, resp, RT_E_INTERNAL, "out of memory");
         return;
@@ -669,11 +711,11 @@ static void api__serve_delete_user(rt_req *req, rt_resp *resp, const api_route *
         return;
     }
     switch (res.status) {
-    case 204:
     case 400:
     case 404:
     case 503:
     case 504:
+    case 204:
         break;
     default:
         /* A status the spec does not declare for deleteUser: clients built
@@ -684,6 +726,14 @@ static void api__serve_delete_user(rt_req *req, rt_resp *resp, const api_route *
     resp->status = res.status;
     if (res.raw.ptr != NULL)
         rt_buf_put(&resp->body, res.raw.ptr, res.raw.len);
+    else if (res.status == 400)
+        api_error_encode(&res.body_400, &resp->body);
+    else if (res.status == 404)
+        api_error_encode(&res.body_404, &resp->body);
+    else if (res.status == 503)
+        api_error_encode(&res.body_503, &resp->body);
+    else if (res.status == 504)
+        api_error_encode(&res.body_504, &resp->body);
     if (resp->body.oom) {
         rt_resp_error(req, resp, RT_E_INTERNAL, "out of memory");
         return;

@@ -8,3 +8,7 @@ run "codegen corpus (generate + -Werror build)" nice -n 19 env PY="$PY" JOBS="$J
 # The generated code of tests/generated/constructs/spec.yaml (unions, maps,
 # recursion, defaults, raw JSON, PCRE2, formats), sanitized.
 run "constructs (generated code of the constructs spec)" "$root/build/san/tests/generated/constructs_test"
+# Parameters over real HTTP (cookies, query arrays, deepObject, header
+# objects) against the constructs spec's scaffold server on a free port.
+run "constructs over HTTP (scaffold server)" env PY="$PY" \
+    tests/generated/constructs/http_check.sh "$root/build/constructs-http"

@@ -313,6 +313,7 @@ class Parameters(unittest.TestCase):
               - {name: f, in: query, style: deepObject, schema: {type: object, properties: {a: {type: integer}}}}
               - {name: X-Trace, in: header, schema: {type: string}}
               - {name: sid, in: cookie, required: true, schema: {type: string}}
+              - {name: prefs, in: cookie, explode: false, schema: {type: array, items: {type: integer}}}
             responses: {'200': {description: ok}}
     """)
 
@@ -326,6 +327,7 @@ class Parameters(unittest.TestCase):
         self.assertEqual(by["f"].split, "deep")
         self.assertEqual(by["X-Trace"].location, "header")
         self.assertEqual(by["sid"].location, "cookie")
+        self.assertEqual((by["prefs"].location, by["prefs"].split), ("cookie", "comma"))
         self.assertTrue(o.cookie_params)
 
     def test_matrix_style_is_left_out_with_its_pointer(self):
@@ -384,16 +386,18 @@ class BodiesAndResponses(unittest.TestCase):
                 responses:
                   '200': {description: ok, content: {application/json: {schema: {type: string}}},
                           headers: {X-Next: {schema: {type: string}}}}
-                  '404': {description: missing}
+                  '404': {description: missing, content: {application/json: {schema: {type: object, properties: {why: {type: string}}}}}}
+                  '410': {description: gone}
                   '5XX': {description: server}
                   default: {description: other}
         """))
         o = op(api, "get_r")
-        self.assertEqual([(r.status, r.shape.kind) for r in o.responses], [(200, "string")])
-        self.assertEqual(o.other_statuses, [404])
+        self.assertEqual([(r.status, r.shape.kind) for r in o.responses], [(200, "string"), (404, "object")])
+        self.assertEqual(o.other_statuses, [410])
         self.assertEqual(o.ranges, [5])
         self.assertTrue(o.has_default)
-        self.assertEqual(o.status_consts, [("API_GET_R_STATUS_200", 200), ("API_GET_R_STATUS_404", 404)])
+        self.assertEqual(o.status_consts, [("API_GET_R_STATUS_200", 200), ("API_GET_R_STATUS_404", 404),
+                                           ("API_GET_R_STATUS_410", 410)])
         self.assertEqual(o.headers[0].c_name, "header_x_next")
 
 

@@ -613,6 +613,8 @@ OUR_STRUCTS = {
     "api_list_users_params": "    int32_t limit; /* query, default 20 */\n    bool has_after;\n"
                              "    int64_t after; /* query, optional */\n",
     "api_create_user_result": "    int status;\n    rt_str raw;\n    api_user body_201;\n"
+                              "    api_error body_400;\n    api_error body_409;\n    api_error body_413;\n"
+                              "    api_error body_415;\n    api_error body_503;\n    api_error body_504;\n"
                               "    rt_str header_location; /* Location header, sent when ptr is set */\n",
 }
 

@@ -385,3 +385,30 @@ Test(constructs, form_body_errors_name_the_field)
     cr_assert_eq(cur.resp.status, 400);
     cr_assert(strstr(cur.out, "not UTF-8") != NULL, "%s", cur.out);
 }
+
+/* ---------------------------------------------------------------- nested trials are bounded */
+
+DEFINE_PARSE(expr)
+
+Test(constructs, nested_one_of_trials_are_bounded)
+{
+    api_expr v;
+    char deep[200];
+    size_t k = 0;
+
+    /* [[[[...1...]]]]: every level is ambiguous between the two array
+     * alternatives, so an unbounded decoder would try 2^40 times. */
+    for (int i = 0; i < 40; i++)
+        deep[k++] = '[';
+    deep[k++] = '1';
+    for (int i = 0; i < 40; i++)
+        deep[k++] = ']';
+    deep[k] = '\0';
+    cr_assert_eq(parse_expr(deep, &v), 0);
+    cr_assert_gt(errs.n, 0, "ambiguous or over budget: an error, in bounded time");
+    rt_errs_init(&errs);
+    cr_assert_eq(parse_expr("7", &v), 0);
+    expect_none();
+    cr_assert_eq(v.which, API_EXPR_INTEGER);
+    (void)encode_expr;
+}
