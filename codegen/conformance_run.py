@@ -100,7 +100,9 @@ def run(args, spec, tmp):
     lines = r.stdout.splitlines()
     shown = [ln for ln in lines if ln.startswith(("spec warning:", "skipped:"))]
     failures = [ln for ln in lines if "[FAIL]" in ln or "Assertion Failed" in ln or
-                ("[----]" in ln and "Assertion" not in ln and ln.strip() != "[----]")]
+                ("[----]" in ln and "Assertion" not in ln and ln.strip() != "[----]") or
+                "ERROR: AddressSanitizer" in ln or "ERROR: LeakSanitizer" in ln or
+                "runtime error:" in ln or ln.startswith("SUMMARY:") or ln.startswith("    #")]
     for ln in shown + failures[:200]:
         print(ln, file=sys.stderr)
     detail = "%d round-trip, %d reject, %d request" % (counts.get("roundtrip", 0),
@@ -120,7 +122,11 @@ def run(args, spec, tmp):
     if ok:
         verdict = "OK, all %d cases passed" % total
     else:
-        verdict = "FAILED, %d of %d cases failed (%d of %d tests)" % (bad, total, tested - passing, tested)
+        verdict = "FAILED, %d of %d cases failed (%d of %d tests%s)" % (
+            bad, total, tested - passing, tested,
+            "; a test stopped by a crash or a sanitizer report counts its remaining cases "
+            "as not run" if any("Sanitizer" in ln or "runtime error:" in ln or "CRASH" in ln
+                                for ln in lines) else "")
     print("conformance %s: %s (%s; %d tests: one per type and per operation); %s" % (
         name, verdict, detail, tested, tail))
     return EXIT_OK if ok else EXIT_FAIL
