@@ -100,7 +100,9 @@ def run(args, spec, tmp):
     lines = r.stdout.splitlines()
     shown = [ln for ln in lines if ln.startswith(("spec warning:", "skipped:"))]
     failures = [ln for ln in lines if "[FAIL]" in ln or "Assertion Failed" in ln or
-                ("[----]" in ln and "Assertion" not in ln and ln.strip() != "[----]")]
+                ("[----]" in ln and "Assertion" not in ln and ln.strip() != "[----]") or
+                "ERROR: AddressSanitizer" in ln or "ERROR: LeakSanitizer" in ln or
+                "runtime error:" in ln or ln.startswith("SUMMARY:") or ln.startswith("    #")]
     for ln in shown + failures[:200]:
         print(ln, file=sys.stderr)
     detail = "%d round-trip, %d reject, %d request" % (counts.get("roundtrip", 0),
@@ -114,8 +116,19 @@ def run(args, spec, tmp):
         return EXIT_FAIL
     tested, passing = syn
     ok = r.returncode == 0 and tested == passing and tested > 0
-    print("conformance %s: %s %d/%d cases passed (%s); %s" % (
-        name, "OK" if ok else "FAILED", passing, tested, detail, tail))
+    total = sum(counts.get(k, 0) for k in ("roundtrip", "reject", "request"))
+    # Each failing case reports one failed expectation (its group goes on).
+    bad = sum(1 for ln in lines if "Assertion Failed" in ln)
+    if ok:
+        verdict = "OK, all %d cases passed" % total
+    else:
+        verdict = "FAILED, %d of %d cases failed (%d of %d tests%s)" % (
+            bad, total, tested - passing, tested,
+            "; a test stopped by a crash or a sanitizer report counts its remaining cases "
+            "as not run" if any("Sanitizer" in ln or "runtime error:" in ln or "CRASH" in ln
+                                for ln in lines) else "")
+    print("conformance %s: %s (%s; %d tests: one per type and per operation); %s" % (
+        name, verdict, detail, tested, tail))
     return EXIT_OK if ok else EXIT_FAIL
 
 

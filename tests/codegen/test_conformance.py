@@ -252,6 +252,123 @@ class Synthesis(unittest.TestCase):
         self.assertIn("body", names["svc_make_thing"]["unused"])
 
 
+POLY = """
+paths:
+  /pets:
+    get:
+      operationId: listPets
+      parameters:
+        - {name: tags, in: query, required: true, schema: {type: array, minItems: 1, maxItems: 3, items: {type: integer, minimum: 0}}}
+        - {name: ids, in: query, explode: false, schema: {type: array, items: {type: string, enum: [a, b]}}}
+        - {name: session, in: cookie, required: true, schema: {type: string, minLength: 4}}
+        - {name: weight, in: query, schema: {type: number, maximum: 10.5}}
+      responses:
+        '200': {description: ok}
+    post:
+      operationId: addPet
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/Pet'}
+      responses:
+        '201': {description: made}
+  /shapes:
+    put:
+      operationId: putShape
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/Shape'}
+      responses:
+        '204': {description: done}
+components:
+  schemas:
+    Pet:
+      oneOf: [{$ref: '#/components/schemas/Cat'}, {$ref: '#/components/schemas/Dog'}]
+      discriminator: {propertyName: kind, mapping: {cat: '#/components/schemas/Cat', dog: '#/components/schemas/Dog'}}
+    Cat:
+      type: object
+      required: [kind, name]
+      properties:
+        kind: {type: string}
+        name: {type: string, maxLength: 8}
+        lives: {type: integer, minimum: 1, maximum: 9}
+    Dog:
+      type: object
+      required: [kind, name]
+      properties:
+        kind: {type: string}
+        name: {type: string}
+        tricks: {type: array, uniqueItems: true, items: {type: string}}
+    Shape:
+      oneOf:
+        - {$ref: '#/components/schemas/Circle'}
+        - {$ref: '#/components/schemas/Square'}
+    Circle:
+      type: object
+      required: [radius]
+      properties:
+        radius: {type: number, exclusiveMinimum: true, minimum: 0}
+        label: {type: string}
+    Square:
+      type: object
+      required: [side]
+      properties:
+        side: {type: number, multipleOf: 0.5}
+        label: {type: string}
+    Scores:
+      type: object
+      properties:
+        name: {type: string}
+      additionalProperties: {type: integer, maximum: 100}
+"""
+
+
+class Polymorphism(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.suite = suite_of(POLY)
+
+    def test_no_synthesizer_error(self):
+        self.assertEqual(self.suite.errors, [])
+
+    def test_unions_round_trip_every_alternative(self):
+        labels = [c.label for c in self.suite.cases if c.kind == "roundtrip"]
+        for want in ("Pet: Cat min", "Pet: Dog max", "Shape: Circle min", "Shape: Square max"):
+            self.assertIn(want, labels)
+        cat = next(c for c in self.suite.cases if c.label == "Pet: Cat min")
+        self.assertEqual(json.loads(cat.input)["kind"], "cat")
+
+    def test_union_negatives(self):
+        errs = {c.err for c in self.suite.cases if c.kind == "reject"}
+        self.assertIn(("/kind", "is required"), errs)
+        self.assertIn(("/kind", "must be one of: cat, dog"), errs)
+        self.assertTrue(any(r.startswith("must match exactly one of: Circle, Square") for _, r in errs), errs)
+        self.assertIn(("/tricks", "must not contain the same item twice"), errs)
+        self.assertIn(("/extra_0", "must be <= 100"), errs)
+        self.assertIn(("/side", "must be a multiple of 0.5"), errs)
+
+    def test_map_entries_round_trip(self):
+        c = next(c for c in self.suite.cases if c.label == "Scores: max")
+        self.assertIn("extra_0", json.loads(c.expect))
+
+    def test_array_and_cookie_parameters(self):
+        reqs = [c for c in self.suite.cases if c.kind == "params" and c.req.startswith("GET /pets")]
+        ok = next(c for c in reqs if c.status == 409)
+        self.assertRegex(ok.req, r"\?tags=0(&|\s)")
+        self.assertIn("Cookie: session=", ok.req)
+        details = {c.detail for c in reqs if c.detail}
+        for want in ['{"field":"query.tags","reason":"is required"}',
+                     '{"field":"query.tags","reason":"must be >= 0"}',
+                     '{"field":"query.tags","reason":"must have at most 3 items"}',
+                     '{"field":"query.ids","reason":"must be one of: a, b"}',
+                     '{"field":"cookie.session","reason":"is required"}',
+                     '{"field":"cookie.session","reason":"must be at least 4 characters"}',
+                     '{"field":"query.weight","reason":"must be a number"}']:
+            self.assertIn(want, details)
+
+
 class Examples(unittest.TestCase):
     def test_example_that_breaks_its_schema_is_a_warning(self):
         suite = suite_of("""
@@ -299,7 +416,10 @@ class Cli(unittest.TestCase):
             self.assertIn("rt_status svc_create_user(", text)
             m = re.search(r"conformance-counts: roundtrip=(\d+) reject=(\d+) request=(\d+)", text)
             self.assertTrue(m and all(int(x) > 0 for x in m.groups()), m)
-            self.assertEqual(text.count("\nTest("), sum(int(x) for x in m.groups()))
+            self.assertEqual(text.count("    /* case "), sum(int(x) for x in m.groups()))
+            # one test per type and per operation
+            self.assertIn("Test(types, g000_health)", text)
+            self.assertRegex(text, r"Test\(requests, g\d+_create_user\)")
 
     def test_conformance_usage_error(self):
         r = subprocess.run([sys.executable, os.path.join(CODEGEN, "conformance_run.py"), "--spec",
