@@ -53,6 +53,6 @@ $(B)/obj/sdk/c/api_client.gen.o: sdk/c/api_client.gen.h
 
 $(B)/tests/sdk/c_sdk_test: $(B)/obj/tests/sdk/c_sdk_test.o $(SDK_C_OBJ)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcriterion -lcurl -lm
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcriterion -lcurl -lpthread -lm
 
 sdk-c-test: $(B)/tests/sdk/c_sdk_test

@@ -398,7 +398,9 @@ static api_client_rc api_client__decoder(api_client *c, rt_json_dec *d)
     return API_CLIENT_OK;
 }
 
-/* After a decoder and validator ran: the verdict on the answer's body. */
+/* After a decoder (rc) and a validator (verrs) ran: the verdict on the
+ * answer's body. The validator's findings at pointers that already failed
+ * to decode are dropped, as the server's router does. */
 static api_client_rc api_client__decoded(api_client *c, rt_json_dec *d, int rc, const rt_errs *verrs)
 {
     if (rc == 0)
@@ -425,6 +427,7 @@ static api_client_rc api_client__error(api_client *c, int status, api_error *err
     rt_json_dec d;
     rt_path p;
     rt_errs verrs;
+    int jr;
     api_client_rc rc = api_client__decoder(c, &d);
 
     if (rc != API_CLIENT_OK) {
@@ -433,11 +436,10 @@ static api_client_rc api_client__error(api_client *c, int status, api_error *err
     }
     rt_path_init(&p);
     rt_errs_init(&verrs);
-    rc = api_client__decoded(c, &d, api_error_decode(&d, c->arena, &p, &c->errs, err), &verrs);
-    if (rc != API_CLIENT_OK)
-        return rc;
-    api_error_validate(err, &p, &verrs);
-    rc = api_client__decoded(c, &d, 0, &verrs);
+    jr = api_error_decode(&d, c->arena, &p, &c->errs, err);
+    if (jr == 0)
+        api_error_validate(err, &p, &verrs);
+    rc = api_client__decoded(c, &d, jr, &verrs);
     if (rc != API_CLIENT_OK)
         return rc;
     snprintf(c->message, sizeof c->message, "status %d", status);
@@ -505,6 +507,7 @@ api_client_rc api_client_get_healthz(api_client *c, api_client_get_healthz_respo
     rt_json_dec d;
     rt_path p;
     rt_errs verrs;
+    int jr;
 
     memset(out, 0, sizeof *out);
     api_client__begin(c);
@@ -524,11 +527,12 @@ api_client_rc api_client_get_healthz(api_client *c, api_client_get_healthz_respo
             return rc;
         rt_path_init(&p);
         rt_errs_init(&verrs);
-        rc = api_client__decoded(c, &d, api_health_decode(&d, c->arena, &p, &c->errs, &out->body_200), &verrs);
-        if (rc != API_CLIENT_OK)
-            return rc;
-        api_health_validate(&out->body_200, &p, &verrs);
-        return api_client__decoded(c, &d, 0, &verrs);
+        /* Validated even after field errors, as the server does with
+         * requests: every problem of the answer is reported at once. */
+        jr = api_health_decode(&d, c->arena, &p, &c->errs, &out->body_200);
+        if (jr == 0)
+            api_health_validate(&out->body_200, &p, &verrs);
+        return api_client__decoded(c, &d, jr, &verrs);
     default:
         break;
     }
@@ -546,6 +550,7 @@ api_client_rc api_client_get_readyz(api_client *c, api_client_get_readyz_respons
     rt_json_dec d;
     rt_path p;
     rt_errs verrs;
+    int jr;
 
     memset(out, 0, sizeof *out);
     api_client__begin(c);
@@ -565,11 +570,12 @@ api_client_rc api_client_get_readyz(api_client *c, api_client_get_readyz_respons
             return rc;
         rt_path_init(&p);
         rt_errs_init(&verrs);
-        rc = api_client__decoded(c, &d, api_health_decode(&d, c->arena, &p, &c->errs, &out->body_200), &verrs);
-        if (rc != API_CLIENT_OK)
-            return rc;
-        api_health_validate(&out->body_200, &p, &verrs);
-        return api_client__decoded(c, &d, 0, &verrs);
+        /* Validated even after field errors, as the server does with
+         * requests: every problem of the answer is reported at once. */
+        jr = api_health_decode(&d, c->arena, &p, &c->errs, &out->body_200);
+        if (jr == 0)
+            api_health_validate(&out->body_200, &p, &verrs);
+        return api_client__decoded(c, &d, jr, &verrs);
     default:
         break;
     }
@@ -587,6 +593,7 @@ api_client_rc api_client_create_user(api_client *c, const api_new_user *body, ap
     rt_json_dec d;
     rt_path p;
     rt_errs verrs;
+    int jr;
 
     memset(out, 0, sizeof *out);
     api_client__begin(c);
@@ -622,11 +629,12 @@ api_client_rc api_client_create_user(api_client *c, const api_new_user *body, ap
             return rc;
         rt_path_init(&p);
         rt_errs_init(&verrs);
-        rc = api_client__decoded(c, &d, api_user_decode(&d, c->arena, &p, &c->errs, &out->body_201), &verrs);
-        if (rc != API_CLIENT_OK)
-            return rc;
-        api_user_validate(&out->body_201, &p, &verrs);
-        return api_client__decoded(c, &d, 0, &verrs);
+        /* Validated even after field errors, as the server does with
+         * requests: every problem of the answer is reported at once. */
+        jr = api_user_decode(&d, c->arena, &p, &c->errs, &out->body_201);
+        if (jr == 0)
+            api_user_validate(&out->body_201, &p, &verrs);
+        return api_client__decoded(c, &d, jr, &verrs);
     default:
         break;
     }
@@ -644,6 +652,7 @@ api_client_rc api_client_list_users(api_client *c, const api_client_list_users_p
     rt_json_dec d;
     rt_path p;
     rt_errs verrs;
+    int jr;
     bool first = true;
 
     memset(out, 0, sizeof *out);
@@ -692,11 +701,12 @@ api_client_rc api_client_list_users(api_client *c, const api_client_list_users_p
             return rc;
         rt_path_init(&p);
         rt_errs_init(&verrs);
-        rc = api_client__decoded(c, &d, api_user_list_decode(&d, c->arena, &p, &c->errs, &out->body_200), &verrs);
-        if (rc != API_CLIENT_OK)
-            return rc;
-        api_user_list_validate(&out->body_200, &p, &verrs);
-        return api_client__decoded(c, &d, 0, &verrs);
+        /* Validated even after field errors, as the server does with
+         * requests: every problem of the answer is reported at once. */
+        jr = api_user_list_decode(&d, c->arena, &p, &c->errs, &out->body_200);
+        if (jr == 0)
+            api_user_list_validate(&out->body_200, &p, &verrs);
+        return api_client__decoded(c, &d, jr, &verrs);
     default:
         break;
     }
@@ -714,6 +724,7 @@ api_client_rc api_client_get_user(api_client *c, int64_t id, api_client_get_user
     rt_json_dec d;
     rt_path p;
     rt_errs verrs;
+    int jr;
 
     memset(out, 0, sizeof *out);
     api_client__begin(c);
@@ -736,11 +747,12 @@ api_client_rc api_client_get_user(api_client *c, int64_t id, api_client_get_user
             return rc;
         rt_path_init(&p);
         rt_errs_init(&verrs);
-        rc = api_client__decoded(c, &d, api_user_decode(&d, c->arena, &p, &c->errs, &out->body_200), &verrs);
-        if (rc != API_CLIENT_OK)
-            return rc;
-        api_user_validate(&out->body_200, &p, &verrs);
-        return api_client__decoded(c, &d, 0, &verrs);
+        /* Validated even after field errors, as the server does with
+         * requests: every problem of the answer is reported at once. */
+        jr = api_user_decode(&d, c->arena, &p, &c->errs, &out->body_200);
+        if (jr == 0)
+            api_user_validate(&out->body_200, &p, &verrs);
+        return api_client__decoded(c, &d, jr, &verrs);
     default:
         break;
     }
@@ -758,6 +770,7 @@ api_client_rc api_client_update_user(api_client *c, int64_t id, const api_user_p
     rt_json_dec d;
     rt_path p;
     rt_errs verrs;
+    int jr;
 
     memset(out, 0, sizeof *out);
     api_client__begin(c);
@@ -795,11 +808,12 @@ api_client_rc api_client_update_user(api_client *c, int64_t id, const api_user_p
             return rc;
         rt_path_init(&p);
         rt_errs_init(&verrs);
-        rc = api_client__decoded(c, &d, api_user_decode(&d, c->arena, &p, &c->errs, &out->body_200), &verrs);
-        if (rc != API_CLIENT_OK)
-            return rc;
-        api_user_validate(&out->body_200, &p, &verrs);
-        return api_client__decoded(c, &d, 0, &verrs);
+        /* Validated even after field errors, as the server does with
+         * requests: every problem of the answer is reported at once. */
+        jr = api_user_decode(&d, c->arena, &p, &c->errs, &out->body_200);
+        if (jr == 0)
+            api_user_validate(&out->body_200, &p, &verrs);
+        return api_client__decoded(c, &d, jr, &verrs);
     default:
         break;
     }
