@@ -13,6 +13,7 @@
 #include "validate.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,15 +71,20 @@ const char *api_client_rc_name(api_client_rc rc)
     return "?";
 }
 
-/* libcurl's global state is set up once per process; a client that cannot
- * get it fails to start rather than racing another thread's init. */
+/* libcurl's global state, set up once per process (pthread_once: clients
+ * may be created on several threads at once); never torn down, since
+ * another client or library in the process may still use libcurl. */
+static pthread_once_t api_client__once = PTHREAD_ONCE_INIT;
+static bool api_client__curl_ok;
+
+static void api_client__curl_init(void)
+{
+    api_client__curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
 static bool api_client__global_init(void)
 {
-    static int state; /* 0 not yet, 1 ok, -1 failed */
-
-    if (state == 0)
-        state = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 1 : -1;
-    return state == 1;
+    return pthread_once(&api_client__once, api_client__curl_init) == 0 && api_client__curl_ok;
 }
 
 api_client *api_client_new(const char *base_url)
