@@ -297,7 +297,9 @@ static void api_client__begin(api_client *c)
 /* Send c->url with `method` and, when content_type is set, c->req as the
  * body; on API_CLIENT_OK *status holds the answer's status and c->resp its
  * body. The handle is reset and set up anew for every call, which keeps its
- * connection (libcurl's reset leaves live connections alone). */
+ * connection (libcurl's reset leaves live connections alone). Long, but it
+ * is the one place that sets the handle's options: split, a call could
+ * inherit an option from the one before. */
 static api_client_rc api_client__send(api_client *c, const char *method, const char *content_type,
                                       int *status)
 {
