@@ -31,6 +31,19 @@ check-sdk: $(SDK_TS)/node_modules/.stamp
 	        echo "the TypeScript SDK is out of date with api/openapi.yaml; run make sdk:" >&2; \
 	        echo "  $(SDK_TS_SCHEMA)" >&2; exit 1; fi
 
+# Like generated/, the C and Python clients follow the spec and the
+# generator at build time (sdk.py rewrites only files whose bytes change);
+# the TypeScript types need npm, so `make sdk` regenerates those.
+SDK_STAMP := build/sdk.stamp
+$(SDK_STAMP): $(SPEC) $(CODEGEN_DEPS)
+	@mkdir -p $(@D)
+	@test -n "$(PY)" || { scripts/find-python.sh; exit 1; }
+	$(Q)$(PY) codegen/sdk.py --spec $(SPEC) --out sdk
+	@touch $@
+ifeq ($(SPEC),api/openapi.yaml)
+sdk/c/api_client.gen.c sdk/c/api_client.gen.h sdk/python/api_client.py: $(SDK_STAMP) ;
+endif
+
 # The C client links the server's generated types and the runtime pieces
 # they need (no libmicrohttpd, no libpq), plus libcurl.
 SDK_C_OBJ := $(call obj,sdk/c/api_client.gen.c generated/api_types.gen.c \
@@ -40,6 +53,6 @@ $(B)/obj/sdk/c/api_client.gen.o: sdk/c/api_client.gen.h
 
 $(B)/tests/sdk/c_sdk_test: $(B)/obj/tests/sdk/c_sdk_test.o $(SDK_C_OBJ)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcriterion -lcurl -lm
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcriterion -lcurl -lpthread -lm
 
 sdk-c-test: $(B)/tests/sdk/c_sdk_test

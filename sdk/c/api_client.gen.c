@@ -13,6 +13,7 @@
 #include "validate.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,15 +71,20 @@ const char *api_client_rc_name(api_client_rc rc)
     return "?";
 }
 
-/* libcurl's global state is set up once per process; a client that cannot
- * get it fails to start rather than racing another thread's init. */
+/* libcurl's global state, set up once per process (pthread_once: clients
+ * may be created on several threads at once); never torn down, since
+ * another client or library in the process may still use libcurl. */
+static pthread_once_t api_client__once = PTHREAD_ONCE_INIT;
+static bool api_client__curl_ok;
+
+static void api_client__curl_init(void)
+{
+    api_client__curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
 static bool api_client__global_init(void)
 {
-    static int state; /* 0 not yet, 1 ok, -1 failed */
-
-    if (state == 0)
-        state = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 1 : -1;
-    return state == 1;
+    return pthread_once(&api_client__once, api_client__curl_init) == 0 && api_client__curl_ok;
 }
 
 api_client *api_client_new(const char *base_url)
@@ -291,7 +297,9 @@ static void api_client__begin(api_client *c)
 /* Send c->url with `method` and, when content_type is set, c->req as the
  * body; on API_CLIENT_OK *status holds the answer's status and c->resp its
  * body. The handle is reset and set up anew for every call, which keeps its
- * connection (libcurl's reset leaves live connections alone). */
+ * connection (libcurl's reset leaves live connections alone). Long, but it
+ * is the one place that sets the handle's options: split, a call could
+ * inherit an option from the one before. */
 static api_client_rc api_client__send(api_client *c, const char *method, const char *content_type,
                                       int *status)
 {
@@ -398,7 +406,9 @@ static api_client_rc api_client__decoder(api_client *c, rt_json_dec *d)
     return API_CLIENT_OK;
 }
 
-/* After a decoder and validator ran: the verdict on the answer's body. */
+/* After a decoder (rc) and a validator (verrs) ran: the verdict on the
+ * answer's body. The validator's findings at pointers that already failed
+ * to decode are dropped, as the server's router does. */
 static api_client_rc api_client__decoded(api_client *c, rt_json_dec *d, int rc, const rt_errs *verrs)
 {
     if (rc == 0)
@@ -425,6 +435,7 @@ static api_client_rc api_client__error(api_client *c, int status, api_error *err
     rt_json_dec d;
     rt_path p;
     rt_errs verrs;
+    int jr;
     api_client_rc rc = api_client__decoder(c, &d);
 
     if (rc != API_CLIENT_OK) {
@@ -433,11 +444,10 @@ static api_client_rc api_client__error(api_client *c, int status, api_error *err
     }
     rt_path_init(&p);
     rt_errs_init(&verrs);
-    rc = api_client__decoded(c, &d, api_error_decode(&d, c->arena, &p, &c->errs, err), &verrs);
-    if (rc != API_CLIENT_OK)
-        return rc;
-    api_error_validate(err, &p, &verrs);
-    rc = api_client__decoded(c, &d, 0, &verrs);
+    jr = api_error_decode(&d, c->arena, &p, &c->errs, err);
+    if (jr == 0)
+        api_error_validate(err, &p, &verrs);
+    rc = api_client__decoded(c, &d, jr, &verrs);
     if (rc != API_CLIENT_OK)
         return rc;
     snprintf(c->message, sizeof c->message, "status %d", status);
@@ -505,6 +515,7 @@ api_client_rc api_client_get_healthz(api_client *c, api_client_get_healthz_respo
     rt_json_dec d;
     rt_path p;
     rt_errs verrs;
+    int jr;
 
     memset(out, 0, sizeof *out);
     api_client__begin(c);
@@ -524,11 +535,12 @@ api_client_rc api_client_get_healthz(api_client *c, api_client_get_healthz_respo
             return rc;
         rt_path_init(&p);
         rt_errs_init(&verrs);
-        rc = api_client__decoded(c, &d, api_health_decode(&d, c->arena, &p, &c->errs, &out->body_200), &verrs);
-        if (rc != API_CLIENT_OK)
-            return rc;
-        api_health_validate(&out->body_200, &p, &verrs);
-        return api_client__decoded(c, &d, 0, &verrs);
+        /* Validated even after field errors, as the server does with
+         * requests: every problem of the answer is reported at once. */
+        jr = api_health_decode(&d, c->arena, &p, &c->errs, &out->body_200);
+        if (jr == 0)
+            api_health_validate(&out->body_200, &p, &verrs);
+        return api_client__decoded(c, &d, jr, &verrs);
     default:
         break;
     }
@@ -546,6 +558,7 @@ api_client_rc api_client_get_readyz(api_client *c, api_client_get_readyz_respons
     rt_json_dec d;
     rt_path p;
     rt_errs verrs;
+    int jr;
 
     memset(out, 0, sizeof *out);
     api_client__begin(c);
@@ -565,11 +578,12 @@ api_client_rc api_client_get_readyz(api_client *c, api_client_get_readyz_respons
             return rc;
         rt_path_init(&p);
         rt_errs_init(&verrs);
-        rc = api_client__decoded(c, &d, api_health_decode(&d, c->arena, &p, &c->errs, &out->body_200), &verrs);
-        if (rc != API_CLIENT_OK)
-            return rc;
-        api_health_validate(&out->body_200, &p, &verrs);
-        return api_client__decoded(c, &d, 0, &verrs);
+        /* Validated even after field errors, as the server does with
+         * requests: every problem of the answer is reported at once. */
+        jr = api_health_decode(&d, c->arena, &p, &c->errs, &out->body_200);
+        if (jr == 0)
+            api_health_validate(&out->body_200, &p, &verrs);
+        return api_client__decoded(c, &d, jr, &verrs);
     default:
         break;
     }
@@ -587,6 +601,7 @@ api_client_rc api_client_create_user(api_client *c, const api_new_user *body, ap
     rt_json_dec d;
     rt_path p;
     rt_errs verrs;
+    int jr;
 
     memset(out, 0, sizeof *out);
     api_client__begin(c);
@@ -622,11 +637,12 @@ api_client_rc api_client_create_user(api_client *c, const api_new_user *body, ap
             return rc;
         rt_path_init(&p);
         rt_errs_init(&verrs);
-        rc = api_client__decoded(c, &d, api_user_decode(&d, c->arena, &p, &c->errs, &out->body_201), &verrs);
-        if (rc != API_CLIENT_OK)
-            return rc;
-        api_user_validate(&out->body_201, &p, &verrs);
-        return api_client__decoded(c, &d, 0, &verrs);
+        /* Validated even after field errors, as the server does with
+         * requests: every problem of the answer is reported at once. */
+        jr = api_user_decode(&d, c->arena, &p, &c->errs, &out->body_201);
+        if (jr == 0)
+            api_user_validate(&out->body_201, &p, &verrs);
+        return api_client__decoded(c, &d, jr, &verrs);
     default:
         break;
     }
@@ -644,6 +660,7 @@ api_client_rc api_client_list_users(api_client *c, const api_client_list_users_p
     rt_json_dec d;
     rt_path p;
     rt_errs verrs;
+    int jr;
     bool first = true;
 
     memset(out, 0, sizeof *out);
@@ -692,11 +709,12 @@ api_client_rc api_client_list_users(api_client *c, const api_client_list_users_p
             return rc;
         rt_path_init(&p);
         rt_errs_init(&verrs);
-        rc = api_client__decoded(c, &d, api_user_list_decode(&d, c->arena, &p, &c->errs, &out->body_200), &verrs);
-        if (rc != API_CLIENT_OK)
-            return rc;
-        api_user_list_validate(&out->body_200, &p, &verrs);
-        return api_client__decoded(c, &d, 0, &verrs);
+        /* Validated even after field errors, as the server does with
+         * requests: every problem of the answer is reported at once. */
+        jr = api_user_list_decode(&d, c->arena, &p, &c->errs, &out->body_200);
+        if (jr == 0)
+            api_user_list_validate(&out->body_200, &p, &verrs);
+        return api_client__decoded(c, &d, jr, &verrs);
     default:
         break;
     }
@@ -714,6 +732,7 @@ api_client_rc api_client_get_user(api_client *c, int64_t id, api_client_get_user
     rt_json_dec d;
     rt_path p;
     rt_errs verrs;
+    int jr;
 
     memset(out, 0, sizeof *out);
     api_client__begin(c);
@@ -736,11 +755,12 @@ api_client_rc api_client_get_user(api_client *c, int64_t id, api_client_get_user
             return rc;
         rt_path_init(&p);
         rt_errs_init(&verrs);
-        rc = api_client__decoded(c, &d, api_user_decode(&d, c->arena, &p, &c->errs, &out->body_200), &verrs);
-        if (rc != API_CLIENT_OK)
-            return rc;
-        api_user_validate(&out->body_200, &p, &verrs);
-        return api_client__decoded(c, &d, 0, &verrs);
+        /* Validated even after field errors, as the server does with
+         * requests: every problem of the answer is reported at once. */
+        jr = api_user_decode(&d, c->arena, &p, &c->errs, &out->body_200);
+        if (jr == 0)
+            api_user_validate(&out->body_200, &p, &verrs);
+        return api_client__decoded(c, &d, jr, &verrs);
     default:
         break;
     }
@@ -758,6 +778,7 @@ api_client_rc api_client_update_user(api_client *c, int64_t id, const api_user_p
     rt_json_dec d;
     rt_path p;
     rt_errs verrs;
+    int jr;
 
     memset(out, 0, sizeof *out);
     api_client__begin(c);
@@ -795,11 +816,12 @@ api_client_rc api_client_update_user(api_client *c, int64_t id, const api_user_p
             return rc;
         rt_path_init(&p);
         rt_errs_init(&verrs);
-        rc = api_client__decoded(c, &d, api_user_decode(&d, c->arena, &p, &c->errs, &out->body_200), &verrs);
-        if (rc != API_CLIENT_OK)
-            return rc;
-        api_user_validate(&out->body_200, &p, &verrs);
-        return api_client__decoded(c, &d, 0, &verrs);
+        /* Validated even after field errors, as the server does with
+         * requests: every problem of the answer is reported at once. */
+        jr = api_user_decode(&d, c->arena, &p, &c->errs, &out->body_200);
+        if (jr == 0)
+            api_user_validate(&out->body_200, &p, &verrs);
+        return api_client__decoded(c, &d, jr, &verrs);
     default:
         break;
     }

@@ -6,10 +6,15 @@
  */
 #include "api_client.gen.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -330,4 +335,181 @@ Test(sdk_c, transport_error)
     cr_assert_eq(hr.status, 0);
     cr_assert_gt(strlen(api_client_message(c)), 0);
     api_client_free(c);
+}
+
+/* ---------------------------------------------------------------- answers that break the spec */
+
+/* A one-connection HTTP server on a loopback port that answers whatever
+ * request arrives with canned bytes (or nothing) and closes: it plays a
+ * server that breaks the spec, which ours never does. */
+
+typedef struct fake_server {
+    int fd;
+    int port;
+    const char *reply; /* NULL: close without answering */
+    pthread_t th;
+} fake_server;
+
+static void *fake_run(void *arg)
+{
+    fake_server *f = arg;
+    struct timeval tv = { 5, 0 };
+    char buf[4096];
+    size_t got = 0;
+    int conn = accept(f->fd, NULL, NULL);
+
+    if (conn < 0)
+        return NULL;
+    setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    while (got < sizeof buf - 1) {
+        ssize_t n = recv(conn, buf + got, sizeof buf - 1 - got, 0);
+
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        buf[got] = '\0';
+        if (strstr(buf, "\r\n\r\n") != NULL)
+            break;
+    }
+    if (f->reply != NULL) {
+        size_t len = strlen(f->reply), off = 0;
+
+        while (off < len) {
+            ssize_t n = send(conn, f->reply + off, len - off, MSG_NOSIGNAL);
+
+            if (n <= 0)
+                break;
+            off += (size_t)n;
+        }
+    }
+    close(conn);
+    return NULL;
+}
+
+static void fake_start(fake_server *f, const char *reply)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET };
+    socklen_t alen = sizeof a;
+
+    f->reply = reply;
+    f->fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(f->fd, 0);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(bind(f->fd, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(listen(f->fd, 1), 0);
+    cr_assert_eq(getsockname(f->fd, (struct sockaddr *)&a, &alen), 0);
+    f->port = ntohs(a.sin_port);
+    cr_assert_eq(pthread_create(&f->th, NULL, fake_run, f), 0);
+}
+
+static void fake_stop(fake_server *f)
+{
+    pthread_join(f->th, NULL);
+    close(f->fd);
+}
+
+/* getUser against a server answering `status` with `body` as `ctype`
+ * (status NULL: closing without an answer); returns the rc. */
+static api_client_rc get_user_from(const char *status, const char *ctype, const char *body,
+                                   api_client_get_user_response *out, char *msg, size_t n, rt_errs *errs)
+{
+    fake_server f;
+    char url[64], reply[1024];
+    api_client *c;
+    api_client_rc rc;
+
+    snprintf(reply, sizeof reply, "HTTP/1.1 %s\r\nContent-Type: %s\r\nConnection: close\r\n"
+             "Content-Length: %zu\r\n\r\n%s", status ? status : "", ctype, strlen(body), body);
+    fake_start(&f, status ? reply : NULL);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", f.port);
+    c = api_client_new(url);
+    cr_assert_not_null(c);
+    api_client_set_timeout_ms(c, 5000);
+    rc = api_client_get_user(c, 1, out);
+    snprintf(msg, n, "%s", api_client_message(c));
+    *errs = *api_client_errors(c);
+    /* out's views live in the client's arena: look at them before it goes. */
+    if (rc == API_CLIENT_E_STATUS)
+        cr_assert_eq(out->error.error.code, API_ERROR_ERROR_CODE_INTERNAL);
+    if (rc == API_CLIENT_OK)
+        cr_assert(str_is(out->body_200.username, "alice42"));
+    api_client_free(c);
+    fake_stop(&f);
+    return rc;
+}
+
+#define JSON "application/json"
+
+static bool has_err(const rt_errs *e, const char *field, const char *reason)
+{
+    for (unsigned i = 0; i < e->n; i++)
+        if (strcmp(e->e[i].field, field) == 0 && strcmp(e->e[i].reason, reason) == 0)
+            return true;
+    return false;
+}
+
+Test(sdk_c_protocol, body_that_breaks_the_schema)
+{
+    api_client_get_user_response out;
+    char msg[256];
+    rt_errs e;
+
+    cr_assert_eq(get_user_from("200 OK", JSON, "{\"id\":0,\"username\":\"ab\"}", &out, msg, sizeof msg, &e),
+                 API_CLIENT_E_PROTOCOL, "%s", msg);
+    cr_assert(has_err(&e, "/email", "is required"));
+    cr_assert(has_err(&e, "/created_at", "is required"));
+    cr_assert(has_err(&e, "/username", "must be at least 3 characters"));
+    cr_assert(has_err(&e, "/id", "must be >= 1"));
+    cr_assert_eq(out.status, 200);
+}
+
+Test(sdk_c_protocol, not_json)
+{
+    api_client_get_user_response out;
+    char msg[256];
+    rt_errs e;
+
+    cr_assert_eq(get_user_from("200 OK", "text/html", "<p/>", &out, msg, sizeof msg, &e), API_CLIENT_E_PROTOCOL);
+    cr_assert(strstr(msg, "not JSON") != NULL, "%s", msg);
+    cr_assert_eq(get_user_from("200 OK", JSON, "{\"id\":", &out, msg, sizeof msg, &e), API_CLIENT_E_PROTOCOL);
+    cr_assert(strstr(msg, "not valid JSON") != NULL, "%s", msg);
+    cr_assert_eq(get_user_from("200 OK", JSON, "{\"username\":\"\xff\"}", &out, msg, sizeof msg, &e),
+                 API_CLIENT_E_PROTOCOL);
+    cr_assert(strstr(msg, "not valid JSON") != NULL, "invalid UTF-8: %s", msg);
+}
+
+Test(sdk_c_protocol, undeclared_statuses)
+{
+    api_client_get_user_response out;
+    char msg[256];
+    rt_errs e;
+
+    cr_assert_eq(get_user_from("302 Found", JSON, "", &out, msg, sizeof msg, &e), API_CLIENT_E_PROTOCOL);
+    cr_assert_str_eq(msg, "undeclared status 302");
+    /* An undeclared error status with the envelope still decodes it. */
+    cr_assert_eq(get_user_from("500 Internal Server Error", JSON,
+                               "{\"error\":{\"code\":\"INTERNAL\",\"message\":\"boom\",\"details\":[],\"request_id\":\"abc\"}}",
+                               &out, msg, sizeof msg, &e),
+                 API_CLIENT_E_STATUS, "%s", msg);
+    cr_assert_eq(out.status, 500);
+    cr_assert_eq(get_user_from("418 I'm a teapot", "text/plain", "tea", &out, msg, sizeof msg, &e),
+                 API_CLIENT_E_PROTOCOL);
+    cr_assert(strstr(msg, "418") != NULL, "%s", msg);
+}
+
+Test(sdk_c_protocol, no_answer_and_tolerant_reading)
+{
+    api_client_get_user_response out;
+    char msg[256];
+    rt_errs e;
+
+    cr_assert_eq(get_user_from(NULL, JSON, "", &out, msg, sizeof msg, &e), API_CLIENT_E_TRANSPORT);
+    cr_assert_eq(out.status, 0);
+    /* User allows more properties: an extra field is skipped, not an error. */
+    cr_assert_eq(get_user_from("200 OK", JSON,
+                               "{\"id\":7,\"username\":\"alice42\",\"email\":\"a@example.com\","
+                               "\"created_at\":\"2026-11-23T10:00:00.000000Z\","
+                               "\"updated_at\":\"2026-11-23T10:00:00.000000Z\",\"nick\":[1,{}]}",
+                               &out, msg, sizeof msg, &e),
+                 API_CLIENT_OK, "%s", msg);
 }

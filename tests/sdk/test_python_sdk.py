@@ -6,7 +6,9 @@ without a database ($API_URL_NODB) for 503.
 """
 
 import datetime
+import http.server
 import os
+import threading
 import random
 import sys
 import time
@@ -209,6 +211,78 @@ class ErrorStatuses(Base):
     def test_transport_error(self):
         with self.assertRaises(sdk.TransportError):
             sdk.Client("http://127.0.0.1:9", timeout=2).get_healthz()
+
+
+class _Canned(http.server.BaseHTTPRequestHandler):
+    """Answers every request with the server's canned (status, type, body)."""
+
+    def do_GET(self):
+        status, ctype, body = self.server.canned
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class Protocol(unittest.TestCase):
+    """Answers that break the spec, from a loopback server that plays one
+    (ours never does): they raise ProtocolError with what is wrong."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Canned)
+        cls.thread = threading.Thread(target=cls.server.serve_forever, daemon=True)
+        cls.thread.start()
+        cls.client = sdk.Client("http://127.0.0.1:%d" % cls.server.server_address[1], timeout=10)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.shutdown()
+        cls.server.server_close()
+
+    def answer(self, status, ctype, body):
+        self.server.canned = (status, ctype, body.encode("utf-8") if isinstance(body, str) else body)
+        return self.client.get_user(1)
+
+    def test_body_that_breaks_the_schema(self):
+        with self.assertRaises(sdk.ProtocolError) as cm:
+            self.answer(200, "application/json", '{"id":0,"username":"ab","created_at":"yesterday"}')
+        d = cm.exception.details
+        self.assertIn(sdk.FieldError("/email", "is required"), d)
+        self.assertIn(sdk.FieldError("/created_at", "must be an RFC 3339 date-time"), d)
+        self.assertIn(sdk.FieldError("/username", "must be at least 3 characters"), d)
+        self.assertIn(sdk.FieldError("/id", "must be >= 1"), d)
+        self.assertNotIn(sdk.FieldError("/created_at", "is required"), d)
+
+    def test_not_json(self):
+        with self.assertRaisesRegex(sdk.ProtocolError, "not JSON"):
+            self.answer(200, "text/html", "<p/>")
+        with self.assertRaisesRegex(sdk.ProtocolError, "not valid JSON"):
+            self.answer(200, "application/json", '{"id":')
+
+    def test_undeclared_statuses(self):
+        with self.assertRaisesRegex(sdk.ProtocolError, "undeclared status 203"):
+            self.answer(203, "application/json", "{}")
+        with self.assertRaises(sdk.InternalServerError) as cm:
+            self.answer(500, "application/json",
+                        '{"error":{"code":"INTERNAL","message":"boom","details":[],"request_id":"abc"}}')
+        self.assertEqual(cm.exception.envelope.error.code, sdk.ErrorErrorCode.INTERNAL)
+        with self.assertRaises(sdk.HttpError) as cm:
+            self.answer(418, "text/plain", "tea")
+        self.assertIs(type(cm.exception), sdk.HttpError)
+        self.assertIsNone(cm.exception.envelope)
+        self.assertEqual(cm.exception.body, "tea")
+
+    def test_tolerant_reading(self):
+        u = self.answer(200, "application/json",
+                        '{"id":7,"username":"alice42","email":"a@example.com",'
+                        '"created_at":"2026-11-23T10:00:00.000000Z",'
+                        '"updated_at":"2026-11-23T10:00:00.000000Z","nick":[1,{}]}').body
+        self.assertEqual((u.id, u.username), (7, "alice42"))
 
 
 if __name__ == "__main__":
