@@ -31,6 +31,7 @@
 # SERVER_THREADS (0 = one per core), OUTDIR (bench/results/<UTC stamp>),
 # PEERS_BIN (/tmp/peers-bin), PGBENCH_CLIENTS (32), PERF (1: one perf record
 # of our server per workload in the first round, into OUTDIR/perf-*.txt).
+# Round 1 also counts our heap allocations per request (bench/allocs.sh, needs perf).
 #
 set -euo pipefail
 
@@ -256,6 +257,10 @@ bench_http() { # port
         e_list_users) run_wrk "$t" "$CONNS" "$base/users" "$ROOT/bench/wrk/list_page.lua" "$SEED_ROWS" ;;
         esac
     done
+    if [[ $peer == capi && $round == 1 ]] && command -v perf >/dev/null && [[ $(id -u) == 0 ]]; then
+        # after the measured workloads (it changes nothing they measure): allocations per request
+        "$ROOT/bench/allocs.sh" "$PEER_PID" "$base" >"$OUTDIR/allocs.md" 2>>"$LOG" || log "allocation count failed"
+    fi
     local key=peak_rss_mib
     [[ -n ${rss:-} ]] && key=peak_rss_512_mib
     rss=$(peak_rss_mib "$PEER_PID")
@@ -300,5 +305,8 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 python3 "$ROOT/bench/summarize.py" "$TSV" >"$OUTDIR/summary.md"
+if [[ -s $OUTDIR/allocs.md ]]; then
+    { echo; echo "Heap allocations per request in our server process (libc malloc/calloc/realloc uprobes, round 1):"; echo; cat "$OUTDIR/allocs.md"; } >>"$OUTDIR/summary.md"
+fi
 cat "$OUTDIR/summary.md"
 log "done: $OUTDIR/summary.md"
