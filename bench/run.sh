@@ -30,8 +30,10 @@
 # nginx pgbench"; nethttp also available), SERVER (build/release/server),
 # SERVER_THREADS (0 = one per core), OUTDIR (bench/results/<UTC stamp>),
 # PEERS_BIN (/tmp/peers-bin), PGBENCH_CLIENTS (32), PERF (1: one perf record
-# of our server per workload in the first round, into OUTDIR/perf-*.txt).
-# Round 1 also counts our heap allocations per request (bench/allocs.sh, needs perf).
+# of our server per workload in the first round, into OUTDIR/perf-*.txt),
+# TESTS (only these workload ids). Round 1 also counts our heap allocations
+# per request (bench/allocs.sh, needs perf). Any other peer name N runs the
+# command PEER_CMD_N, e.g. PEERS="capi capi2 fasthttp" PEER_CMD_capi2="THREADS=2 build/release/server".
 #
 set -euo pipefail
 
@@ -124,10 +126,18 @@ seed
 log "postgres on 127.0.0.1:$PG_PORT, fsync $(psql_api -tAc 'SHOW fsync'), $(psql_api -tAc 'SELECT count(*) FROM users') users"
 
 # ---------------------------------------------------------------- peers
-peer_tests() { # which workloads a peer runs
+peer_tests() { # which workloads a peer runs (TESTS, when set, filters them)
+    local all
+    all=$(peer_tests_all "$1")
+    if [[ -z ${TESTS:-} ]]; then echo "$all"; return; fi
+    local t
+    for t in $all; do [[ " $TESTS " == *" $t "* ]] && echo "$t"; done
+}
+peer_tests_all() {
     case $1 in
     capi) echo "a_get_user_hot b_healthz c_post_users d_get_user_random e_list_users a512_get_user_hot" ;;
     capi_nocache) echo "dmiss_get_user" ;;
+    capi*) echo "a_get_user_hot b_healthz c_post_users d_get_user_random e_list_users" ;; # variants (PEER_CMD_)
     nginx) echo "a_get_user_hot b_healthz c_post_users d_get_user_random e_list_users" ;;
     *) echo "a_get_user_hot b_healthz c_post_users d_get_user_random" ;; # the Go peers have no list route
     esac
@@ -155,7 +165,14 @@ start_peer() { # name port -> PEER_PID
         nginx -p "$nginx_dir" -c "$nginx_dir/nginx.conf" -e "$nginx_dir/error.log" >"$OUTDIR/nginx.server.log" 2>&1 &
         PEER_PID=$!
         ;;
-    *) log "unknown peer $name"; return 1 ;;
+    *)
+        # any other name runs PEER_CMD_<name> (gets PORT and DATABASE_URL), e.g. a variant of ours:
+        # PEERS="capi capi2 fasthttp" PEER_CMD_capi2="THREADS=2 build/release/server"
+        local var="PEER_CMD_$name"
+        [[ -n ${!var:-} ]] || { log "unknown peer $name (set $var)"; return 1; }
+        PORT=$port LOG_LEVEL=warn bash -c "exec env ${!var}" >"$OUTDIR/$name.server.log" 2>&1 &
+        PEER_PID=$!
+        ;;
     esac
     local i
     for ((i = 0; i < 300; i++)); do

@@ -43,7 +43,7 @@ static settings S;
 static const rt_cfg_opt OPTS[] = {
     { "PORT", "port", RT_CFG_UINT, "8080", 0, 65535, "TCP port to listen on (0: any free port)", &S.port },
     { "BIND_ADDR", "bind", RT_CFG_STR, "127.0.0.1", 0, 0, "IPv4 or IPv6 address to listen on (0.0.0.0 for all)", &S.bind },
-    { "THREADS", "threads", RT_CFG_UINT, "0", 0, 256, "event-loop threads (0: one per CPU but one, at least 1)", &S.threads },
+    { "THREADS", "threads", RT_CFG_UINT, "0", 0, 256, "event-loop threads (0: one per CPU)", &S.threads },
     { "MAX_CONNECTIONS", "max-connections", RT_CFG_UINT, "4096", 1, 1000000, "concurrent client connections", &S.max_conns },
     { "BODY_LIMIT", "body-limit", RT_CFG_UINT, "1048576", 1, 1073741824, "largest request body in bytes (413 beyond)", &S.body_limit },
     { "CONN_TIMEOUT_S", "conn-timeout", RT_CFG_UINT, "30", 1, 86400, "seconds an idle or slow connection is kept", &S.conn_timeout_s },
@@ -101,9 +101,7 @@ static int cmd_serve(void)
     rt_server_opts so = {
         .bind_addr = S.bind,
         .port = (uint16_t)S.port,
-        /* One core is left to the database workers and PostgreSQL: on 2 cores one loop
-         * served cached GETs as fast as two with a third of the p99 (docs/PERFORMANCE.md). */
-        .threads = S.threads ? (unsigned)S.threads : (unsigned)(ncpu > 1 ? ncpu - 1 : 1),
+        .threads = S.threads ? (unsigned)S.threads : (unsigned)(ncpu > 0 ? ncpu : 1),
         .body_limit = S.body_limit,
         .conn_timeout_s = (unsigned)S.conn_timeout_s,
         .max_conns = (unsigned)S.max_conns,
