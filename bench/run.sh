@@ -20,7 +20,7 @@
 #  c_post_users       POST /users, a fresh valid user per request, POST_CONNS
 #  d_get_user_random  GET /users/{1..10000}, CONNS
 #  e_list_users       GET /users?limit=20&after={random}, CONNS
-#  a512_get_user_hot  GET /users/42 with BIG_CONNS (ours only)
+#  a512_get_user_hot  GET /users/42 with BIG_CONNS (ours, fasthttp, nginx)
 #  dmiss_get_user     GET /users/{1..10000} with the cache off (peer capi_nocache)
 # pgbench (-M prepared, PGBENCH_CLIENTS clients, -j1): our SELECT by id, our
 # list page SELECT, our INSERT (bench/pgbench/*.sql).
@@ -138,7 +138,8 @@ peer_tests_all() {
     capi) echo "a_get_user_hot b_healthz c_post_users d_get_user_random e_list_users a512_get_user_hot" ;;
     capi_nocache) echo "dmiss_get_user" ;;
     capi*) echo "a_get_user_hot b_healthz c_post_users d_get_user_random e_list_users" ;; # variants (PEER_CMD_)
-    nginx) echo "a_get_user_hot b_healthz c_post_users d_get_user_random e_list_users" ;;
+    nginx) echo "a_get_user_hot b_healthz c_post_users d_get_user_random e_list_users a512_get_user_hot" ;;
+    fasthttp) echo "a_get_user_hot b_healthz c_post_users d_get_user_random a512_get_user_hot" ;;
     *) echo "a_get_user_hot b_healthz c_post_users d_get_user_random" ;; # the Go peers have no list route
     esac
 }
