@@ -20,7 +20,7 @@
 #  c_post_users       POST /users, a fresh valid user per request, POST_CONNS
 #  d_get_user_random  GET /users/{1..10000}, CONNS
 #  e_list_users       GET /users?limit=20&after={random}, CONNS
-#  a512_get_user_hot  GET /users/42 with BIG_CONNS (ours only)
+#  a512_get_user_hot  GET /users/42 with BIG_CONNS (ours, fasthttp, nginx)
 #  dmiss_get_user     GET /users/{1..10000} with the cache off (peer capi_nocache)
 # pgbench (-M prepared, PGBENCH_CLIENTS clients, -j1): our SELECT by id, our
 # list page SELECT, our INSERT (bench/pgbench/*.sql).
@@ -30,7 +30,10 @@
 # nginx pgbench"; nethttp also available), SERVER (build/release/server),
 # SERVER_THREADS (0 = one per core), OUTDIR (bench/results/<UTC stamp>),
 # PEERS_BIN (/tmp/peers-bin), PGBENCH_CLIENTS (32), PERF (1: one perf record
-# of our server per workload in the first round, into OUTDIR/perf-*.txt).
+# of our server per workload in the first round, into OUTDIR/perf-*.txt),
+# TESTS (only these workload ids). Round 1 also counts our heap allocations
+# per request (bench/allocs.sh, needs perf). Any other peer name N runs the
+# command PEER_CMD_N, e.g. PEERS="capi capi2 fasthttp" PEER_CMD_capi2="THREADS=2 build/release/server".
 #
 set -euo pipefail
 
@@ -123,11 +126,20 @@ seed
 log "postgres on 127.0.0.1:$PG_PORT, fsync $(psql_api -tAc 'SHOW fsync'), $(psql_api -tAc 'SELECT count(*) FROM users') users"
 
 # ---------------------------------------------------------------- peers
-peer_tests() { # which workloads a peer runs
+peer_tests() { # which workloads a peer runs (TESTS, when set, filters them)
+    local all
+    all=$(peer_tests_all "$1")
+    if [[ -z ${TESTS:-} ]]; then echo "$all"; return; fi
+    local t
+    for t in $all; do [[ " $TESTS " == *" $t "* ]] && echo "$t"; done
+}
+peer_tests_all() {
     case $1 in
     capi) echo "a_get_user_hot b_healthz c_post_users d_get_user_random e_list_users a512_get_user_hot" ;;
     capi_nocache) echo "dmiss_get_user" ;;
-    nginx) echo "a_get_user_hot b_healthz c_post_users d_get_user_random e_list_users" ;;
+    capi*) echo "a_get_user_hot b_healthz c_post_users d_get_user_random e_list_users" ;; # variants (PEER_CMD_)
+    nginx) echo "a_get_user_hot b_healthz c_post_users d_get_user_random e_list_users a512_get_user_hot" ;;
+    fasthttp) echo "a_get_user_hot b_healthz c_post_users d_get_user_random a512_get_user_hot" ;;
     *) echo "a_get_user_hot b_healthz c_post_users d_get_user_random" ;; # the Go peers have no list route
     esac
 }
@@ -154,7 +166,14 @@ start_peer() { # name port -> PEER_PID
         nginx -p "$nginx_dir" -c "$nginx_dir/nginx.conf" -e "$nginx_dir/error.log" >"$OUTDIR/nginx.server.log" 2>&1 &
         PEER_PID=$!
         ;;
-    *) log "unknown peer $name"; return 1 ;;
+    *)
+        # any other name runs PEER_CMD_<name> (gets PORT and DATABASE_URL), e.g. a variant of ours:
+        # PEERS="capi capi2 fasthttp" PEER_CMD_capi2="THREADS=2 build/release/server"
+        local var="PEER_CMD_$name"
+        [[ -n ${!var:-} ]] || { log "unknown peer $name (set $var)"; return 1; }
+        PORT=$port LOG_LEVEL=warn bash -c "exec env ${!var}" >"$OUTDIR/$name.server.log" 2>&1 &
+        PEER_PID=$!
+        ;;
     esac
     local i
     for ((i = 0; i < 300; i++)); do
@@ -256,6 +275,10 @@ bench_http() { # port
         e_list_users) run_wrk "$t" "$CONNS" "$base/users" "$ROOT/bench/wrk/list_page.lua" "$SEED_ROWS" ;;
         esac
     done
+    if [[ $peer == capi && $round == 1 ]] && command -v perf >/dev/null && [[ $(id -u) == 0 ]]; then
+        # after the measured workloads (it changes nothing they measure): allocations per request
+        "$ROOT/bench/allocs.sh" "$PEER_PID" "$base" >"$OUTDIR/allocs.md" 2>>"$LOG" || log "allocation count failed"
+    fi
     local key=peak_rss_mib
     [[ -n ${rss:-} ]] && key=peak_rss_512_mib
     rss=$(peak_rss_mib "$PEER_PID")
@@ -300,5 +323,8 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 python3 "$ROOT/bench/summarize.py" "$TSV" >"$OUTDIR/summary.md"
+if [[ -s $OUTDIR/allocs.md ]]; then
+    { echo; echo "Heap allocations per request in our server process (libc malloc/calloc/realloc uprobes, round 1):"; echo; cat "$OUTDIR/allocs.md"; } >>"$OUTDIR/summary.md"
+fi
 cat "$OUTDIR/summary.md"
 log "done: $OUTDIR/summary.md"

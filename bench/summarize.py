@@ -109,9 +109,6 @@ def main(path):
         row = [label, fnum(rps)]
         for p in peers:
             ref_test = "d_get_user_random" if test == "dmiss_get_user" else test
-            if test == "a512_get_user_hot":
-                row.append("-")
-                continue
             if test == "dmiss_get_user":
                 rs = []
                 for r in rounds:
@@ -144,6 +141,23 @@ def main(path):
         row.append(str(errs))
         w("| " + " | ".join(row) + " |")
     w("")
+
+    # variants of ours (PEER_CMD_capi*): req/s and p99 next to the default build's
+    variants = sorted({p for (p, _) in http if p.startswith("capi") and p not in (OURS, "capi_nocache")})
+    if variants:
+        w("Variants of our server (same run; median req/s, p99 ms):")
+        w("")
+        w("| workload | ours | " + " | ".join(variants) + " |")
+        w("|---|---:|" + "---:|" * len(variants))
+        for test, label in TESTS:
+            if (OURS, test) not in http or not any((v, test) in http for v in variants):
+                continue
+            cells = [f"{fnum(ours_med(test, 'rps'))} / {fnum(ours_med(test, 'p99'), '{:.2f}')}"]
+            for v in variants:
+                cells.append(f"{fnum(ours_med(test, 'rps', v))} / {fnum(ours_med(test, 'p99', v), '{:.2f}')}"
+                             if (v, test) in http else "-")
+            w(f"| {label} | " + " | ".join(cells) + " |")
+        w("")
 
     # peak RSS
     if rss:

@@ -631,10 +631,14 @@ static void *worker_main(void *arg)
         rt_log_flush();
         rt_loop *l = j->loop;
         pthread_mutex_lock(&l->done_mu);
+        /* Only the push onto an empty list wakes the loop: resume_done takes
+         * the whole list, so a non-empty one has a wake-up pending. */
+        bool first = l->done == NULL;
         j->next = l->done;
         l->done = j;
         pthread_mutex_unlock(&l->done_mu);
-        wake(l);
+        if (first)
+            wake(l);
     }
     rt_log_flush();
     return NULL;
