@@ -1,9 +1,11 @@
-"""codegen/sdk.py as a program: exit codes, --check, determinism, errors
-that name their spec location, and the clients it writes for specs beyond
-ours (header, string, enum, date-time and boolean parameters, array answers,
-204s, optional bodies) compiling with -Werror and importing, plus every
-document of ../shared/testdata/openapi* either giving SDKs that build or
-failing with its JSON pointer, like the server generator.
+"""codegen/sdk.py as a program: exit codes, --check, --strict, determinism,
+warnings that name their spec location, and the clients it writes for specs
+beyond ours (header, string, enum, date-time and boolean parameters, array
+parameters, array answers, 204s, optional bodies, unions, maps, raw JSON)
+compiling with -Werror and importing, plus every document of
+../shared/testdata/openapi* giving SDKs that build, with exactly the
+operations listed in corpus_left_out.txt left out (SDK_CORPUS_UPDATE=1
+rewrites that file from what the generator does now; review the diff).
 
     python3 -m unittest tests/sdk/test_sdk_generator.py
 """
@@ -11,6 +13,7 @@ failing with its JSON pointer, like the server generator.
 import glob
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,9 +25,13 @@ SDK_PY = os.path.join(ROOT, "codegen", "sdk.py")
 GEN_PY = os.path.join(ROOT, "codegen", "generate.py")
 RT = os.path.join(ROOT, "src", "runtime")
 SPEC = os.path.join(ROOT, "api", "openapi.yaml")
+EXPECTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus_left_out.txt")
 CORPUS = sorted(glob.glob(os.path.join(ROOT, "..", "shared", "testdata", "openapi*", "*.yaml")) +
                 glob.glob(os.path.join(ROOT, "..", "shared", "testdata", "openapi*", "*.json")))
 sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(ROOT, "codegen"))
+import sdk_model  # noqa: E402
+import spec_loader  # noqa: E402
 
 WIDE = """\
 openapi: 3.0.3
@@ -104,7 +111,8 @@ def build_c(tmp, gen, sdk):
                "-Wshadow", "-D_GNU_SOURCE", "-I" + RT, "-I" + gen, "-I" + os.path.join(sdk, "c"),
                "-o", os.path.join(tmp, "main"), main, os.path.join(sdk, "c", "api_client.gen.c"),
                os.path.join(gen, "api_types.gen.c"), os.path.join(RT, "rt.c"), os.path.join(RT, "json.c"),
-               os.path.join(RT, "validate.c"), "-lcurl", "-lm"])
+               os.path.join(RT, "validate.c"), os.path.join(RT, "regex.c"), os.path.join(RT, "log.c"),
+               "-lcurl", "-lpcre2-8", "-lpthread", "-lm"])
 
 
 def load_py(path, name):
@@ -151,7 +159,7 @@ class Cli(unittest.TestCase):
         p = sh([sys.executable, SDK_PY, "--spec", SPEC, "--out", a])
         self.assertEqual(p.stdout.strip(), "wrote %s" % os.path.join(a, "python", "api_client.py"))
 
-    def test_two_error_schemas_is_a_spec_error(self):
+    def test_two_error_schemas_in_one_operation_leave_it_out(self):
         with open(SPEC) as f:
             text = f.read()
         text = text.replace("""    NotFound:
@@ -171,10 +179,28 @@ class Cli(unittest.TestCase):
         spec = os.path.join(self.tmp, "two.yaml")
         with open(spec, "w") as f:
             f.write(text)
-        p = sh([sys.executable, SDK_PY, "--spec", spec, "--out", os.path.join(self.tmp, "sdk")])
+        out = os.path.join(self.tmp, "sdk")
+        p = sh([sys.executable, SDK_PY, "--spec", spec, "--out", out])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        warned = [ln for ln in p.stderr.splitlines() if "more than one schema (api_error, api_health)" in ln]
+        # getUser, updateUser and deleteUser answer 404 with Health, other errors with Error.
+        self.assertEqual(len(warned), 3, p.stderr)
+        self.assertTrue(all(ln.startswith(spec + "#/components/responses/NotFound/content/") and ": warning: " in ln
+                            for ln in warned), warned)
+        self.assertIn("operation getUser (GET /users/{id}) left out of the client SDKs", p.stderr)
+        with open(os.path.join(out, "c", "api_client.gen.h")) as f:
+            h = f.read()
+        self.assertIn("api_client_create_user(", h)
+        self.assertNotIn("api_client_get_user(", h)
+        with open(os.path.join(out, "python", "api_client.py")) as f:
+            py = f.read()
+        self.assertIn("def create_user(", py)
+        self.assertNotIn("def get_user(", py)
+        p = sh([sys.executable, SDK_PY, "--strict", "--spec", spec, "--out", os.path.join(self.tmp, "strict")])
         self.assertEqual(p.returncode, 1)
-        self.assertIn("two.yaml#/", p.stderr)
+        self.assertIn("two.yaml#/components/responses/NotFound/", p.stderr)
         self.assertIn("more than one schema", p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "strict")))
 
 
 class Wide(unittest.TestCase):
@@ -244,33 +270,85 @@ class Wide(unittest.TestCase):
             del sys.modules["wide_client"]
 
 
+def left_out_lines(doc):
+    """What the SDKs leave out of one document, one line each:
+    <document> TAB <METHOD /path, or schema <label>> TAB <JSON pointer> TAB
+    <generator: the server generator leaves it out too | sdk: only the SDKs>."""
+    spec = spec_loader.load_spec(doc)
+    model = sdk_model.build(spec, os.path.basename(doc))
+    name = os.path.basename(doc)
+    server = {(m, pa) for _, m, pa, _, _ in model.api.left_out}
+    lines = ["%s\t%s %s\t%s\t%s" % (name, method, path, ptr,
+                                     "generator" if (method, path) in server else "sdk")
+             for _, method, path, ptr, _ in model.left_out]
+    for ptr, msg in model.warnings:
+        if msg.endswith("left out of the Python client"):
+            lines.append("%s\tschema %s\t%s\tsdk" % (name, msg.rsplit("; schema ", 1)[1].split(" left out")[0], ptr))
+    return lines
+
+
 class Corpus(unittest.TestCase):
-    """Every document the server generator accepts gives SDKs that build;
-    every one it refuses, the SDK generator refuses with a JSON pointer."""
+    """Every document gives SDKs that build (exit 0, the C client with
+    -Werror against that document's generated server types, the Python
+    module imported), and leaves out exactly the operations listed in
+    corpus_left_out.txt, each with a warning naming its JSON pointer."""
 
     def test_corpus(self):
         self.assertTrue(CORPUS, "no documents in ../shared/testdata/openapi*")
-        built = 0
+        got = []
         for doc in CORPUS:
             with self.subTest(doc=os.path.basename(doc)):
                 tmp = tempfile.mkdtemp(prefix="sdkcorpus-")
                 try:
                     gen, sdk = os.path.join(tmp, "generated"), os.path.join(tmp, "sdk")
                     g = sh([sys.executable, GEN_PY, "--spec", doc, "--out", gen])
+                    self.assertEqual(g.returncode, 0, g.stderr)
                     p = sh([sys.executable, SDK_PY, "--spec", doc, "--out", sdk])
-                    if g.returncode != 0:
-                        self.assertEqual(p.returncode, 1, p.stderr)
-                        self.assertRegex(p.stderr, r"#/.*: ")
-                        continue
                     self.assertEqual(p.returncode, 0, p.stderr)
+                    self.assertNotIn("Traceback", p.stderr)
+                    lines = left_out_lines(doc)
+                    got += lines
+                    # One warning per left-out operation, naming its pointer.
+                    warned = [ln for ln in p.stderr.splitlines() if ": warning: " in ln]
+                    for ln in lines:
+                        ptr = ln.split("\t")[2]
+                        self.assertTrue(any(w.startswith("%s#%s: warning: " % (doc, ptr)) for w in warned),
+                                        "no warning for %s" % ln)
                     b = build_c(tmp, gen, sdk)
                     self.assertEqual(b.returncode, 0, b.stderr)
                     load_py(os.path.join(sdk, "python", "api_client.py"), "corpus_client")
                     del sys.modules["corpus_client"]
-                    built += 1
                 finally:
                     shutil.rmtree(tmp, ignore_errors=True)
-        self.assertGreater(built, 0)
+        text = "".join(ln + "\n" for ln in got)
+        if os.environ.get("SDK_CORPUS_UPDATE") == "1":
+            with open(EXPECTED, "w") as f:
+                f.write(text)
+        with open(EXPECTED) as f:
+            expected = f.read()
+        self.assertEqual(text, expected, "the operations left out of the SDKs changed; if that is "
+                         "intended, rerun with SDK_CORPUS_UPDATE=1 and review the diff of " + EXPECTED)
+
+    def test_strict_refuses_what_it_would_leave_out(self):
+        tmp = tempfile.mkdtemp(prefix="sdkstrict-")
+        try:
+            expected = {}
+            with open(EXPECTED) as f:
+                for ln in f:
+                    expected.setdefault(ln.split("\t")[0], ln.rstrip("\n").split("\t")[2])
+            strict_docs = [d for d in CORPUS if os.path.basename(d) in expected]
+            self.assertTrue(strict_docs)
+            for doc in CORPUS:
+                p = sh([sys.executable, SDK_PY, "--strict", "--spec", doc, "--out", os.path.join(tmp, "sdk")])
+                if os.path.basename(doc) in expected:
+                    self.assertEqual(p.returncode, 1, doc)
+                    self.assertRegex(p.stderr, r"^%s#/\S*: " % re.escape(doc))
+                    self.assertNotIn("warning", p.stderr)
+                    self.assertNotIn("Traceback", p.stderr)
+                else:
+                    self.assertEqual(p.returncode, 0, p.stderr)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
