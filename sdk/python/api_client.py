@@ -383,8 +383,10 @@ def _plain(v: Any) -> Any:
 
 
 def _union_pick(v: Any, t: _T, field: str, errs: List[FieldError]) -> Optional[_T]:
-    """The alternative of a union that the value v takes (None: errors added)."""
-    if t.disc is not None:
+    """The alternative of a union that the value v takes (None: errors added).
+    A dataclass takes its own (as the C client's `which` does); any other
+    value the alternatives it satisfies, as the server decodes one."""
+    if isinstance(v, _Model) or t.disc is not None:
         for a in t.alts:
             if a.kind == "object" and isinstance(v, a.cls):
                 return a

@@ -11,6 +11,9 @@ rewrites that file from what the generator does now; review the diff).
 """
 
 import glob
+import http.server
+import json
+import threading
 import importlib.util
 import os
 import re
@@ -103,10 +106,10 @@ def sh(cmd):
     return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def build_c(tmp, gen, sdk):
+def build_c(tmp, gen, sdk, main_src=C_MAIN):
     main = os.path.join(tmp, "main.c")
     with open(main, "w") as f:
-        f.write(C_MAIN)
+        f.write(main_src)
     return sh([os.environ.get("CC", "cc"), "-std=c17", "-Wall", "-Wextra", "-Werror", "-Wstrict-prototypes",
                "-Wshadow", "-D_GNU_SOURCE", "-I" + RT, "-I" + gen, "-I" + os.path.join(sdk, "c"),
                "-o", os.path.join(tmp, "main"), main, os.path.join(sdk, "c", "api_client.gen.c"),
@@ -268,6 +271,340 @@ class Wide(unittest.TestCase):
                              {"id": 1, "class": "b", "tags": ["q"]})
         finally:
             del sys.modules["wide_client"]
+
+
+RICH = """\
+openapi: 3.0.3
+info: {title: Rich, version: '1'}
+servers: [{url: .}]
+paths:
+  /search/{ids}:
+    get:
+      operationId: search
+      parameters:
+        - {name: ids, in: path, required: true, schema: {type: array, items: {type: integer, format: int32, minimum: 1}}}
+        - {name: tag, in: query, schema: {type: array, maxItems: 3, items: {type: string, minLength: 2}}}
+        - {name: near, in: query, explode: false, schema: {type: array, items: {type: number}}}
+        - {name: X-Keys, in: header, schema: {type: array, items: {type: string, enum: [a, b]}}}
+        - {name: ratio, in: query, schema: {type: number, maximum: 1.5}}
+        - {name: site, in: query, schema: {type: string, format: uri}}
+        - {name: code, in: query, schema: {type: string, pattern: '^(ab)+$'}}
+      responses:
+        '200':
+          description: found
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Found'}
+  /pets:
+    post:
+      operationId: addPet
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              oneOf:
+                - {$ref: '#/components/schemas/Cat'}
+                - {$ref: '#/components/schemas/Dog'}
+      responses:
+        '201':
+          description: made
+          content:
+            application/json:
+              schema: {type: array, items: {$ref: '#/components/schemas/Found'}}
+components:
+  schemas:
+    Cat:
+      type: object
+      additionalProperties: false
+      required: [kind, lives]
+      properties:
+        kind: {type: string, enum: [cat]}
+        lives: {type: integer, minimum: 0, maximum: 9}
+    Dog:
+      type: object
+      additionalProperties: false
+      required: [kind, bark]
+      properties:
+        kind: {type: string, enum: [dog]}
+        bark: {type: boolean}
+    Found:
+      type: object
+      required: [pet]
+      properties:
+        pet:
+          oneOf:
+            - {$ref: '#/components/schemas/Cat'}
+            - {$ref: '#/components/schemas/Dog'}
+          discriminator:
+            propertyName: kind
+            mapping: {cat: '#/components/schemas/Cat', dog: '#/components/schemas/Dog'}
+        labels: {type: object, additionalProperties: {type: integer, minimum: 0}}
+        # (an array field: without one, generate.py's api_types.gen.c defines an
+        # unused api__array for the map above, which -Werror refuses)
+        tags: {type: array, items: {type: string}}
+        extra: {}
+        addr: {type: string, format: ipv6}
+        home: {type: string, format: ipv4}
+        blob: {type: string, format: byte}
+        site: {type: string, format: uri}
+        day: {type: string, format: date}
+        weight: {type: number, multipleOf: 0.5}
+        note: {type: string, nullable: true, pattern: '^(ab)+$'}
+"""
+
+FOUND = {"pet": {"kind": "dog", "bark": True}, "labels": {"x": 1, "y": 2}, "extra": [1, {"a": None}],
+         "addr": "::1", "home": "10.0.0.1", "blob": "aGk=", "site": "https://e.example/x", "day": "2026-02-28",
+         "weight": 2.5, "note": None}
+
+C_RICH = r"""
+#include "api_client.gen.h"
+#include <stdio.h>
+#include <string.h>
+
+/* Calls search and addPet against the loopback server (argv[1]) and prints
+ * what came back, one fact a line, for the Python side to compare. */
+int main(int argc, char **argv)
+{
+    api_client *c = argc > 1 ? api_client_new(argv[1]) : NULL;
+    int32_t ids[] = { 1, 22 };
+    rt_str tags[] = { RT_STR("ab"), RT_STR("c d") };
+    double near[] = { 1.5, -2 };
+    api_search_x_keys keys[] = { API_SEARCH_X_KEYS_A, API_SEARCH_X_KEYS_B };
+    api_client_search_params sp = { .has_tag = true, .tag = tags, .tag_len = 2, .has_near = true,
+                                     .near = near, .near_len = 2, .has_x_keys = true, .x_keys = keys,
+                                     .x_keys_len = 2, .has_ratio = true, .ratio = 0.25 };
+    api_client_search_response sr;
+    api_client_add_pet_response ar;
+    api_add_pet_request pet = { .which = API_ADD_PET_REQUEST_CAT, .cat = { .kind = API_CAT_KIND_CAT, .lives = 7 } };
+    api_client_rc rc;
+
+    if (c == NULL)
+        return 2;
+    rc = api_client_search(c, ids, 2, &sp, &sr);
+    printf("search %s %d\n", api_client_rc_name(rc), sr.status);
+    if (rc == API_CLIENT_OK)
+        printf("pet %d bark %d labels %zu %.*s=%lld extra %.*s weight %g note_null %d\n", (int)sr.body_200.pet.which,
+               (int)sr.body_200.pet.dog.bark, sr.body_200.labels.additional_properties_len,
+               (int)sr.body_200.labels.additional_properties[1].key.len, sr.body_200.labels.additional_properties[1].key.ptr,
+               (long long)sr.body_200.labels.additional_properties[1].value, (int)sr.body_200.extra.len,
+               sr.body_200.extra.ptr, sr.body_200.weight, (int)sr.body_200.note_is_null);
+    /* Broken inputs are refused before sending, element by element. */
+    tags[1] = RT_STR("x");
+    sp.ratio = 2;
+    sp.has_site = true;
+    sp.site = RT_STR("no scheme");
+    sp.has_code = true;
+    sp.code = RT_STR("ba");
+    ids[0] = 0;
+    rc = api_client_search(c, ids, 2, &sp, &sr);
+    printf("invalid %s", api_client_rc_name(rc));
+    for (size_t i = 0; i < api_client_errors(c)->n; i++)
+        printf(" [%s: %s]", api_client_errors(c)->e[i].field, api_client_errors(c)->e[i].reason);
+    printf("\n");
+    rc = api_client_add_pet(c, &pet, &ar);
+    printf("addPet %s %d %zu\n", api_client_rc_name(rc), ar.status, ar.body_201_len);
+    pet.cat.lives = 10;
+    rc = api_client_add_pet(c, &pet, &ar);
+    printf("addPet invalid %s %s %s\n", api_client_rc_name(rc), api_client_errors(c)->n ? api_client_errors(c)->e[0].field : "",
+           api_client_errors(c)->n ? api_client_errors(c)->e[0].reason : "");
+    api_client_free(c);
+    return 0;
+}
+"""
+
+FORMAT_PROBE = r"""
+#include "validate.h"
+#include <stdio.h>
+#include <string.h>
+
+/* Reads "<format> <value>" lines and prints 1 or 0: the server's verdict. */
+int main(void)
+{
+    char line[512];
+
+    while (fgets(line, sizeof line, stdin) != NULL) {
+        char *sp = strchr(line, ' ');
+        size_t n = strlen(line);
+        rt_str v;
+        bool ok = false;
+
+        if (sp == NULL)
+            continue;
+        if (n > 0 && line[n - 1] == '\n')
+            line[--n] = '\0';
+        *sp = '\0';
+        v = (rt_str){ sp + 1, (size_t)(line + n - (sp + 1)) };
+        if (strcmp(line, "uri") == 0)
+            ok = rt_is_uri(v);
+        else if (strcmp(line, "ipv4") == 0)
+            ok = rt_is_ipv4(v);
+        else if (strcmp(line, "ipv6") == 0)
+            ok = rt_is_ipv6(v);
+        else if (strcmp(line, "byte") == 0)
+            ok = rt_is_base64(v);
+        else if (strcmp(line, "date") == 0)
+            ok = rt_is_date(v);
+        else if (strcmp(line, "uuid") == 0)
+            ok = rt_is_uuid(v);
+        else if (strcmp(line, "email") == 0)
+            ok = rt_is_email(v);
+        printf("%d\n", ok ? 1 : 0);
+    }
+    return 0;
+}
+"""
+
+FORMAT_CASES = {
+    "uri": ["https://e.example/a?b=c#d", "urn:isbn:1", "mailto:a@b", "a:", "1http://x", "http//x", "", "http://a b",
+            "http://x/%zz", "http://x/%4", "http://x/%41", "x+y.z-w:q", "http://x/<", "http://x/\u00e9", "h:{"],
+    "ipv4": ["0.0.0.0", "255.255.255.255", "256.1.1.1", "01.1.1.1", "1.1.1", "1.1.1.1.1", "1..1.1", "a.b.c.d", "1.1.1.1 ",
+             "1234.1.1.1"],
+    "ipv6": ["::", "::1", "1::", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7", "1:2:3:4:5:6:7:8:9", "1::2::3", ":1:2:3:4:5:6:7",
+             "1:2:3:4:5:6:7:", "::ffff:10.0.0.1", "1:2:3:4:5:6:1.2.3.4", "fe80::1%eth0", "12345::", "g::", "1:",
+             "1:2:3:4:5:6:7::", "::1.2.3.4", "a:b:c:d:e:f:1.2.3.4", ":", "1:::2"],
+    "byte": ["", "aGk=", "aGk", "aG==", "a===", "ab=c", "YWJj", "YW Jj", "+/+/", "-_-_"],
+    "date": ["2026-02-28", "2026-02-29", "2024-02-29", "2026-13-01", "26-01-01", "2026-1-01"],
+    "uuid": ["123e4567-e89b-12d3-a456-426614174000", "123e4567e89b12d3a456426614174000", "123E4567-E89B-12D3-A456-42661417400G"],
+}
+
+
+class _Loopback(http.server.BaseHTTPRequestHandler):
+    """Records every request and answers with the canned (status, JSON) of its path."""
+    seen = []
+    answers = {}
+
+    def _any(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else b""
+        self.seen.append((self.command, self.path, dict(self.headers.items()), body))
+        status, doc = self.answers.get(self.path.split("?")[0].split("/")[1], (500, {}))
+        data = json.dumps(doc).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = _any
+
+    def log_message(self, *args):
+        pass
+
+
+class Rich(unittest.TestCase):
+    """Array, number, uri and pattern parameters, a oneOf body, unions,
+    maps, raw JSON, nullable and format fields, through both clients
+    against a loopback server that records what they send."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="sdkrich-")
+        spec = os.path.join(cls.tmp, "rich.yaml")
+        with open(spec, "w") as f:
+            f.write(RICH)
+        cls.gen, cls.sdk = os.path.join(cls.tmp, "generated"), os.path.join(cls.tmp, "sdk")
+        for tool, out in ((GEN_PY, cls.gen), (SDK_PY, cls.sdk)):
+            p = sh([sys.executable, tool, "--spec", spec, "--out", out])
+            assert p.returncode == 0 and "warning" not in p.stderr, p.stderr
+        _Loopback.answers = {"search": (200, FOUND), "pets": (201, [FOUND, dict(FOUND, pet={"kind": "cat", "lives": 3})])}
+        cls.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Loopback)
+        cls.url = "http://127.0.0.1:%d" % cls.httpd.server_address[1]
+        cls.thread = threading.Thread(target=cls.httpd.serve_forever, daemon=True)
+        cls.thread.start()
+        cls.mod = load_py(os.path.join(cls.sdk, "python", "api_client.py"), "rich_client")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.httpd.shutdown()
+        cls.httpd.server_close()
+        del sys.modules["rich_client"]
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def setUp(self):
+        _Loopback.seen.clear()
+
+    def test_python_sends_and_reads_the_rich_spec(self):
+        m = self.mod
+        c = m.Client(self.url + "/", timeout=5)
+        r = c.search([1, 22], tag=["ab", "c d"], near=[1.5, -2.0], x_keys=[m.SearchXKeys.A, "b"], ratio=0.25,
+                     site="https://e.example/?q=1", code="abab")
+        method, target, headers, _ = _Loopback.seen[-1]
+        self.assertEqual((method, target), ("GET", "/search/1%2C22?tag=ab&tag=c%20d&near=1.5%2C-2.0&ratio=0.25"
+                                                   "&site=https%3A%2F%2Fe.example%2F%3Fq%3D1&code=abab"))
+        self.assertEqual(headers["X-Keys"], "a,b")
+        self.assertIsInstance(r.body.pet, m.Dog)
+        self.assertEqual(r.body.labels.additional_properties, {"x": 1, "y": 2})
+        self.assertEqual(r.body.extra, [1, {"a": None}])
+        self.assertIsNone(r.body.note)
+        self.assertEqual(r.body.to_json(), {k: v for k, v in FOUND.items() if k != "note"})
+        with self.assertRaises(m.ValidationError) as cm:
+            c.search([0, 1], tag=["ab", "x", "cd", "ef"], ratio=2.0, site="no scheme", code="ba")
+        self.assertEqual(sorted(cm.exception.details, key=lambda d: (d.field, d.reason)), [
+            m.FieldError("path.ids", "must be >= 1"),
+            m.FieldError("query.code", "must match pattern ^(ab)+$"),
+            m.FieldError("query.ratio", "must be <= 1.5"),
+            m.FieldError("query.site", "must be an absolute URI"),
+            m.FieldError("query.tag", "must be at least 2 characters"),
+            m.FieldError("query.tag", "must have at most 3 items"),
+        ])
+        self.assertEqual(len(_Loopback.seen), 1)  # nothing more was sent
+        # A oneOf body: a dataclass or a mapping, checked against the alternatives.
+        made = c.add_pet(m.Cat(kind=m.CatKind.CAT, lives=7))
+        self.assertEqual(json.loads(_Loopback.seen[-1][3]), {"kind": "cat", "lives": 7})
+        self.assertEqual([type(f.pet) for f in made.body], [m.Dog, m.Cat])
+        c.add_pet({"kind": "dog", "bark": False})
+        self.assertEqual(json.loads(_Loopback.seen[-1][3]), {"kind": "dog", "bark": False})
+        with self.assertRaises(m.ValidationError) as cm:
+            c.add_pet({"kind": "cat", "lives": 10})
+        self.assertEqual(cm.exception.details, [m.FieldError("", "must match exactly one of: Cat, Dog")])
+        with self.assertRaises(m.ValidationError) as cm:
+            c.add_pet(m.Cat(kind=m.CatKind.CAT, lives=10))
+        self.assertEqual(cm.exception.details, [m.FieldError("/lives", "must be between 0 and 9")])
+        bad = m.Found(pet=m.Cat(kind=m.CatKind.CAT, lives=1), labels=m.FoundLabels(additional_properties={"x": -1}),
+                      addr="1::2::3", home="1.2.3",
+                      blob="a", site="x", day="2026-02-30", weight=0.75, note="ba")
+        self.assertEqual(sorted((e.field, e.reason) for e in bad.validate()), [
+            ("/addr", "must be an IPv6 address"), ("/blob", "must be base64"),
+            ("/day", "must be an RFC 3339 date (YYYY-MM-DD)"), ("/home", "must be an IPv4 address"),
+            ("/labels/x", "must be >= 0"), ("/note", "must match pattern ^(ab)+$"),
+            ("/site", "must be an absolute URI"), ("/weight", "must be a multiple of 0.5"),
+        ])
+
+    def test_c_sends_and_reads_the_rich_spec(self):
+        p = build_c(self.tmp, self.gen, self.sdk, C_RICH)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = sh([os.path.join(self.tmp, "main"), self.url + "/"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.splitlines()
+        self.assertEqual(lines[0], "search OK 200")
+        self.assertEqual(lines[1], 'pet 2 bark 1 labels 2 y=2 extra [1, {"a": null}] weight 2.5 note_null 1')
+        method, target, headers, _ = _Loopback.seen[0]
+        self.assertEqual((method, target), ("GET", "/search/1,22?tag=ab&tag=c%20d&near=1.5,-2&ratio=0.25"))
+        self.assertEqual(headers["X-Keys"], "a,b")
+        self.assertEqual(lines[2], "invalid E_INVALID [path.ids: must be >= 1] [query.tag: must be at least 2 "
+                                   "characters] [query.ratio: must be <= 1.5] [query.site: must be an absolute URI] "
+                                   "[query.code: must match pattern ^(ab)+$]")
+        self.assertEqual(lines[3], "addPet OK 201 2")
+        self.assertEqual(json.loads(_Loopback.seen[1][3]), {"kind": "cat", "lives": 7})
+        self.assertEqual(lines[4], "addPet invalid E_INVALID /lives must be between 0 and 9")
+        self.assertEqual(len(_Loopback.seen), 2)
+
+    def test_python_formats_agree_with_the_server(self):
+        src = os.path.join(self.tmp, "probe.c")
+        with open(src, "w") as f:
+            f.write(FORMAT_PROBE)
+        exe = os.path.join(self.tmp, "probe")
+        p = sh([os.environ.get("CC", "cc"), "-std=c17", "-D_GNU_SOURCE", "-I" + RT, "-o", exe, src,
+                os.path.join(RT, "validate.c"), os.path.join(RT, "rt.c"), "-lm"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        cases = [(fmt, v) for fmt, vs in FORMAT_CASES.items() for v in vs]
+        out = subprocess.run([exe], input="".join("%s %s\n" % c for c in cases).encode(), stdout=subprocess.PIPE,
+                             check=True).stdout.decode().split()
+        self.assertEqual(len(out), len(cases))
+        for (fmt, v), server in zip(cases, out):
+            self.assertEqual(self.mod._FORMATS[fmt](v), server == "1", "%s %r" % (fmt, v))
+
 
 
 def left_out_lines(doc):
