@@ -26,6 +26,7 @@ import argparse
 import os
 import sys
 import tempfile
+import urllib.parse
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -65,6 +66,7 @@ def _environment():
     env = emit.environment()
     env.loader = jinja2.FileSystemLoader(TEMPLATE_DIR)
     env.filters["pystr"] = sdk_model.py_string
+    env.filters["urlq"] = lambda text: urllib.parse.quote(str(text), safe="")
     return env
 
 

@@ -286,9 +286,8 @@ class _Build:
         path_params = [by_name[n] for n in tnames]
         other = [p for p in o.params if p.location != "path"]
         if o.body_form:
-            raise Unsupported(o.pointer + "/requestBody",
-                              "application/x-www-form-urlencoded request bodies are not "
-                              "supported by the client SDKs")
+            for f in o.body_obj.fields:
+                self.check_value(f.shape.items if f.shape.kind == "array" else f.shape, f.pointer)
         parts = []
         for piece in re.split(r"(\{[^}]*\})", o.path):
             if not piece:
@@ -361,15 +360,32 @@ class _Build:
         sh = p.shape
         if p.location == "cookie":
             raise Unsupported(p.pointer, "cookie parameters are not supported by the client SDKs")
+        if sh.kind == "object":
+            # Pairs (the server's pairs_object): each property a scalar or,
+            # where a name may repeat (deepObject, form exploded), an array.
+            if p.split not in ("deep", "form_explode", "form_list", "list", "list_explode"):
+                raise Unsupported(p.pointer, "object parameters of style %r are not supported by "
+                                             "the client SDKs" % p.split)
+            for f in sh.obj.fields:
+                if f.shape.kind == "array" and p.split not in ("deep", "form_explode"):
+                    raise Unsupported(f.pointer, "an array property in an object parameter of "
+                                                 "style %r is not supported by the client SDKs"
+                                      % p.split)
+                self.check_value(f.shape.items if f.shape.kind == "array" else f.shape, f.pointer)
+            return
         if sh.kind == "array":
             if p.split not in ("multi", "comma") or \
                     (p.split == "multi" and p.location != "query"):
                 raise Unsupported(p.pointer, "array parameters of style %r are not supported by "
                                              "the client SDKs" % p.split)
             sh = sh.items
+        self.check_value(sh, p.pointer)
+
+    def check_value(self, sh, ptr):
+        """A scalar sent as text (a parameter, a form field): its patterns
+        are compiled into the C client."""
         if sh.kind not in PARAM_KINDS:
-            raise Unsupported(p.pointer, "%s parameters are not supported by the client SDKs"
-                              % ("object" if sh.kind == "object" else sh.kind))
+            raise Unsupported(ptr, "%s parameters are not supported by the client SDKs" % sh.kind)
         for c in sh.checks:
             if c.kind == "pattern" and c.pattern.regex:
                 self.regexes.setdefault(c.pattern.set_name, c.pattern)
@@ -615,8 +631,15 @@ class _Build:
                                     ("string", "datetime", "enum", "array"))
                                    for p in params)
         model.c_needs_header_value = any(
-            p.location == "header" and (p.shape.items or p.shape).kind == "string" for p in params)
-        model.c_needs_f64 = any((p.shape.items or p.shape).kind == "number" for p in params)
+            p.location == "header" and ((p.shape.items or p.shape).kind == "string" or
+                                        p.shape.kind == "object") for p in params)
+        scalars = [p.shape.items or p.shape for p in params if p.shape.kind != "object"]
+        scalars += [f.shape.items or f.shape for p in params if p.shape.kind == "object"
+                    for f in p.shape.obj.fields]
+        scalars += [f.shape.items or f.shape for so in ops if so.ir.body_form
+                    for f in so.ir.body_obj.fields]
+        model.c_needs_f64 = any(sh.kind == "number" for sh in scalars)
+        model.c_needs_escape = model.c_needs_escape or any(so.ir.body_form for so in ops)
         model.c_needs_decode = bool(error_type) or any(so.successes for so in ops)
         return model
 

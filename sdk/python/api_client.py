@@ -931,6 +931,42 @@ def _validate_param(v: Any, t: _T, field: str, errs: List[FieldError]) -> None:
         _validate(x, t.items, field, errs)
 
 
+def _pairs_object(v: Any, t: _T, prefix: str, errs: List[FieldError], check: bool) -> Any:
+    """An object parameter or form body as its dataclass (from a mapping
+    too), checked when asked; errors at prefix + property ("query.f.name",
+    or "/name" for a form body), as the server reports them."""
+    own: List[FieldError] = []
+    if isinstance(v, Mapping):
+        v = t.cls.from_json(dict(v), "", own)
+    if check:
+        more: List[FieldError] = []
+        _validate(v, t, "", more)
+        _merge(own, more)
+    errs += [FieldError(prefix + e.field[1:] if e.field else prefix.rstrip("./") or "", e.reason)
+             for e in own]
+    return v
+
+
+def _pairs(v: Any, t: _T) -> List[Tuple[str, str]]:
+    """The present properties of an object as (name, text) pairs, an array's
+    elements each a pair of its own."""
+    out: List[Tuple[str, str]] = []
+    for f in (type(v)._fields if isinstance(v, _Model) else ()):
+        x = getattr(v, f.attr)
+        if x is None:
+            continue
+        if f.type.kind == "array":
+            out += [(f.json, _param_text(e, f.type.items)) for e in x]
+        else:
+            out.append((f.json, _param_text(x, f.type)))
+    return out
+
+
+def _list_text(pairs: List[Tuple[str, str]], explode: bool) -> str:
+    """Pairs as one list: "k,v,k,v", or with explode "k=v,k=v"."""
+    return ",".join(k + ("=" if explode else ",") + x for k, x in pairs)
+
+
 def _param_text(v: Any, t: _T) -> str:
     """A parameter's text: an array's elements joined by commas (form with
     explode false, simple)."""
@@ -1055,8 +1091,8 @@ class Client:
         target = ""
         target += '/healthz'
         extra: Dict[str, str] = {}
-        raw = self._send('GET', target, data, "application/json" if data is not None else None,
-                         extra)
+        raw = self._send('GET', target, data,
+                         'application/json' if data is not None else None, extra)
         rid = raw.request_id
         if raw.status == 200:
             return GetHealthzResult(raw.status, rid, self._answer(raw, _T('object', 'must be an object', cls=Health)))
@@ -1075,8 +1111,8 @@ class Client:
         target = ""
         target += '/readyz'
         extra: Dict[str, str] = {}
-        raw = self._send('GET', target, data, "application/json" if data is not None else None,
-                         extra)
+        raw = self._send('GET', target, data,
+                         'application/json' if data is not None else None, extra)
         rid = raw.request_id
         if raw.status == 200:
             return GetReadyzResult(raw.status, rid, self._answer(raw, _T('object', 'must be an object', cls=Health)))
@@ -1095,8 +1131,8 @@ class Client:
         target = ""
         target += '/users'
         extra: Dict[str, str] = {}
-        raw = self._send('POST', target, data, "application/json" if data is not None else None,
-                         extra)
+        raw = self._send('POST', target, data,
+                         'application/json' if data is not None else None, extra)
         rid = raw.request_id
         if raw.status == 201:
             return CreateUserResult(raw.status, rid, self._answer(raw, _T('object', 'must be an object', cls=User)), _header(raw.headers, 'Location'))
@@ -1126,8 +1162,8 @@ class Client:
         if query:
             target += "?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
         extra: Dict[str, str] = {}
-        raw = self._send('GET', target, data, "application/json" if data is not None else None,
-                         extra)
+        raw = self._send('GET', target, data,
+                         'application/json' if data is not None else None, extra)
         rid = raw.request_id
         if raw.status == 200:
             return ListUsersResult(raw.status, rid, self._answer(raw, _T('object', 'must be an object', cls=UserList)))
@@ -1151,8 +1187,8 @@ class Client:
         target += '/users/'
         target += urllib.parse.quote(_param_text(id, _T('int', 'must be an integer', bits=64, checks=(('compare', (('<', 1),), 'must be >= 1'), ))), safe="")
         extra: Dict[str, str] = {}
-        raw = self._send('GET', target, data, "application/json" if data is not None else None,
-                         extra)
+        raw = self._send('GET', target, data,
+                         'application/json' if data is not None else None, extra)
         rid = raw.request_id
         if raw.status == 200:
             return GetUserResult(raw.status, rid, self._answer(raw, _T('object', 'must be an object', cls=User)))
@@ -1176,8 +1212,8 @@ class Client:
         target += '/users/'
         target += urllib.parse.quote(_param_text(id, _T('int', 'must be an integer', bits=64, checks=(('compare', (('<', 1),), 'must be >= 1'), ))), safe="")
         extra: Dict[str, str] = {}
-        raw = self._send('PATCH', target, data, "application/json" if data is not None else None,
-                         extra)
+        raw = self._send('PATCH', target, data,
+                         'application/json' if data is not None else None, extra)
         rid = raw.request_id
         if raw.status == 200:
             return UpdateUserResult(raw.status, rid, self._answer(raw, _T('object', 'must be an object', cls=User)))
@@ -1201,8 +1237,8 @@ class Client:
         target += '/users/'
         target += urllib.parse.quote(_param_text(id, _T('int', 'must be an integer', bits=64, checks=(('compare', (('<', 1),), 'must be >= 1'), ))), safe="")
         extra: Dict[str, str] = {}
-        raw = self._send('DELETE', target, data, "application/json" if data is not None else None,
-                         extra)
+        raw = self._send('DELETE', target, data,
+                         'application/json' if data is not None else None, extra)
         rid = raw.request_id
         if raw.status in (204,):
             return DeleteUserResult(raw.status, rid, None)
