@@ -626,20 +626,20 @@ class _Build:
         model.error_types = sorted({so.error_type for so in ops if so.error_type} |
                                    ({error_type} if error_type else set()))
         params = [p for so in ops for p in so.ir.params]
-        model.c_needs_escape = any(p.location == "query" or
-                                   (p.location == "path" and p.shape.kind in
-                                    ("string", "datetime", "enum", "array"))
-                                   for p in params)
-        model.c_needs_header_value = any(
-            p.location == "header" and ((p.shape.items or p.shape).kind == "string" or
-                                        p.shape.kind == "object") for p in params)
-        scalars = [p.shape.items or p.shape for p in params if p.shape.kind != "object"]
-        scalars += [f.shape.items or f.shape for p in params if p.shape.kind == "object"
-                    for f in p.shape.obj.fields]
-        scalars += [f.shape.items or f.shape for so in ops if so.ir.body_form
-                    for f in so.ir.body_obj.fields]
-        model.c_needs_f64 = any(sh.kind == "number" for sh in scalars)
-        model.c_needs_escape = model.c_needs_escape or any(so.ir.body_form for so in ops)
+        # (location, shape) of every scalar a call writes as text.
+        texts = []
+        for p in params:
+            if p.shape.kind == "object":
+                texts += [(p.location, f.shape.items or f.shape) for f in p.shape.obj.fields]
+            else:
+                texts.append((p.location, p.shape.items or p.shape))
+        texts += [("form", f.shape.items or f.shape) for so in ops if so.ir.body_form
+                  for f in so.ir.body_obj.fields]
+        model.c_needs_escape = any(p.location == "query" and p.split not in ("deep", "form_explode")
+                                   for p in params) or \
+            any(loc != "header" and sh.kind in ("string", "datetime", "enum") for loc, sh in texts)
+        model.c_needs_header_value = any(loc == "header" and sh.kind == "string" for loc, sh in texts)
+        model.c_needs_f64 = any(sh.kind == "number" for _, sh in texts)
         model.c_needs_decode = bool(error_type) or any(so.successes for so in ops)
         return model
 

@@ -934,14 +934,16 @@ def _validate_param(v: Any, t: _T, field: str, errs: List[FieldError]) -> None:
 def _pairs_object(v: Any, t: _T, prefix: str, errs: List[FieldError], check: bool) -> Any:
     """An object parameter or form body as its dataclass (from a mapping
     too), checked when asked; errors at prefix + property ("query.f.name",
-    or "/name" for a form body), as the server reports them."""
+    or "/name" for a form body), as the server reports them. Unchecked, a
+    mapping is sent as it is."""
+    if not check:
+        return v
     own: List[FieldError] = []
     if isinstance(v, Mapping):
         v = t.cls.from_json(dict(v), "", own)
-    if check:
-        more: List[FieldError] = []
-        _validate(v, t, "", more)
-        _merge(own, more)
+    more: List[FieldError] = []
+    _validate(v, t, "", more)
+    _merge(own, more)
     errs += [FieldError(prefix + e.field[1:] if e.field else prefix.rstrip("./") or "", e.reason)
              for e in own]
     return v
@@ -951,6 +953,11 @@ def _pairs(v: Any, t: _T) -> List[Tuple[str, str]]:
     """The present properties of an object as (name, text) pairs, an array's
     elements each a pair of its own."""
     out: List[Tuple[str, str]] = []
+    if isinstance(v, Mapping):
+        for k, x in v.items():
+            for e in (x if isinstance(x, (list, tuple)) else [x]):
+                out.append((str(k), _param_text(e, _T("raw", ""))))
+        return out
     for f in (type(v)._fields if isinstance(v, _Model) else ()):
         x = getattr(v, f.attr)
         if x is None:

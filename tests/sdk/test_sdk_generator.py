@@ -607,6 +607,228 @@ class Rich(unittest.TestCase):
 
 
 
+PARAMS = """\
+openapi: 3.0.3
+info: {title: Params, version: '1'}
+paths:
+  /filter/{spot}/{ids}:
+    post:
+      operationId: filter
+      parameters:
+        - {name: spot, in: path, required: true, schema: {$ref: '#/components/schemas/Point'}}
+        - {name: ids, in: path, required: true, schema: {type: array, items: {type: integer, minimum: 1}}}
+        - {name: f, in: query, style: deepObject, schema: {$ref: '#/components/schemas/Range'}}
+        - {name: g, in: query, explode: false, schema: {$ref: '#/components/schemas/Point'}}
+        - {name: tag, in: query, schema: {type: array, maxItems: 3, items: {type: string, minLength: 2}}}
+        - {name: near, in: query, explode: false, schema: {type: array, items: {type: number}}}
+        - {name: ratio, in: query, schema: {type: number, maximum: 1.5}}
+        - {name: site, in: query, schema: {type: string, format: uri}}
+        - {name: X-Point, in: header, explode: true, schema: {$ref: '#/components/schemas/Point'}}
+        - {name: X-Keys, in: header, schema: {type: array, items: {type: string, enum: [a, b]}}}
+      responses:
+        '204': {description: ok}
+  /form:
+    post:
+      operationId: sendForm
+      requestBody:
+        required: true
+        content:
+          application/x-www-form-urlencoded:
+            schema: {$ref: '#/components/schemas/Form'}
+      responses:
+        '204': {description: ok}
+components:
+  schemas:
+    Point:
+      type: object
+      additionalProperties: false
+      required: [x]
+      properties:
+        x: {type: integer}
+        y: {type: integer, maximum: 10}
+    Range:
+      type: object
+      additionalProperties: false
+      properties:
+        lo: {type: integer, minimum: 0}
+        tags: {type: array, items: {type: string}}
+    Form:
+      type: object
+      additionalProperties: false
+      required: [name]
+      properties:
+        name: {type: string, minLength: 2}
+        n: {type: integer}
+        flags: {type: array, items: {type: boolean}}
+"""
+
+C_PARAMS = r"""
+#include "api_client.gen.h"
+#include <stdio.h>
+
+/* filter with valid parameters (the stub server answers 501), then with
+ * broken ones unchecked (its 400) and checked (our own findings). */
+static void show(api_client *c, const char *what, api_client_rc rc, int status)
+{
+    printf("%s %s %d", what, api_client_rc_name(rc), status);
+    for (size_t i = 0; i < api_client_errors(c)->n; i++)
+        printf(" [%s: %s]", api_client_errors(c)->e[i].field, api_client_errors(c)->e[i].reason);
+    printf("\n");
+}
+
+int main(int argc, char **argv)
+{
+    api_client *c = argc > 2 ? api_client_new(argv[1]) : NULL;
+    int64_t ids[] = { 1, 22 };
+    rt_str tags[] = { RT_STR("ab"), RT_STR("c d") }, rtags[] = { RT_STR("a"), RT_STR("b") };
+    double near[] = { 1.5, -2 };
+    api_filter_x_keys keys[] = { API_FILTER_X_KEYS_A, API_FILTER_X_KEYS_B };
+    api_point spot = { .x = 1, .has_y = true, .y = 2 };
+    api_client_filter_params fp = {
+        .has_f = true, .f = { .has_lo = true, .lo = 1, .tags = rtags, .tags_len = 2 },
+        .has_g = true, .g = { .x = 3 }, .has_tag = true, .tag = tags, .tag_len = 2,
+        .has_near = true, .near = near, .near_len = 2, .has_ratio = true, .ratio = 0.25,
+        .has_x_point = true, .x_point = { .x = 5, .has_y = true, .y = 6 },
+        .has_x_keys = true, .x_keys = keys, .x_keys_len = 2,
+    };
+    api_client_filter_response out;
+    api_client_send_form_response fo;
+    api_form form = { .name = RT_STR("ab"), .has_n = true, .n = 3 };
+    api_client_rc rc;
+
+    if (c == NULL)
+        return 2;
+    rc = api_client_filter(c, spot, ids, 2, &fp, &out);
+    show(c, "valid", rc, out.status);
+    fp.g.has_y = true;
+    fp.g.y = 11;
+    fp.f.lo = -1;
+    ids[0] = 0;
+    api_client_set_validation(c, false);
+    rc = api_client_filter(c, spot, ids, 2, &fp, &out);
+    show(c, "unchecked", rc, out.status);
+    api_client_set_validation(c, true);
+    rc = api_client_filter(c, spot, ids, 2, &fp, &out);
+    show(c, "checked", rc, out.status);
+    api_client_free(c);
+    /* The form body, to the loopback recorder (argv[2]). */
+    c = api_client_new(argv[2]);
+    if (c == NULL)
+        return 2;
+    rc = api_client_send_form(c, &form, &fo);
+    show(c, "form", rc, fo.status);
+    form.name = RT_STR("a");
+    rc = api_client_send_form(c, &form, &fo);
+    show(c, "form checked", rc, fo.status);
+    api_client_free(c);
+    return 0;
+}
+"""
+
+
+class AgainstGeneratedServer(unittest.TestCase):
+    """Object (deepObject, form, simple), array and number parameters sent
+    by both clients to the server generate.py --scaffold builds from the same
+    spec (every operation a 501 stub): what they send it parses, and what
+    they refuse it refuses with the same fields and reasons. Form bodies go
+    to the loopback recorder (the runtime takes only JSON bodies over HTTP)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="sdkparams-")
+        spec = os.path.join(cls.tmp, "params.yaml")
+        with open(spec, "w") as f:
+            f.write(PARAMS)
+        cls.gen, cls.sdk = os.path.join(cls.tmp, "generated"), os.path.join(cls.tmp, "sdk")
+        p = sh([sys.executable, GEN_PY, "--spec", spec, "--out", cls.gen, "--scaffold", "--quiet"])
+        assert p.returncode == 0, p.stderr
+        p = sh([sys.executable, SDK_PY, "--spec", spec, "--out", cls.sdk])
+        assert p.returncode == 0 and "warning" not in p.stderr, p.stderr
+        p = sh(["make", "-s", "-C", cls.gen, "RUNTIME=" + RT,
+                "CFLAGS=-std=c17 -O0 -Wall -Wextra -Werror -Wstrict-prototypes -Wshadow"])
+        assert p.returncode == 0, p.stderr
+        port = sh(["bash", os.path.join(ROOT, "scripts", "free-port.sh"), "19400"]).stdout.strip()
+        cls.url = "http://127.0.0.1:%s" % port
+        cls.log = open(os.path.join(cls.tmp, "server.log"), "w")
+        cls.server = subprocess.Popen([os.path.join(cls.gen, "server")], stdout=cls.log, stderr=cls.log,
+                                      env=dict(os.environ, PORT=port, BIND_ADDR="127.0.0.1"))
+        import socket
+        import time
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", int(port)), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        _Loopback.answers = {"form": (204, {})}
+        cls.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Loopback)
+        cls.rec = "http://127.0.0.1:%d" % cls.httpd.server_address[1]
+        threading.Thread(target=cls.httpd.serve_forever, daemon=True).start()
+        cls.mod = load_py(os.path.join(cls.sdk, "python", "api_client.py"), "params_client")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.terminate()
+        cls.server.wait(timeout=10)
+        cls.log.close()
+        cls.httpd.shutdown()
+        cls.httpd.server_close()
+        del sys.modules["params_client"]
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def setUp(self):
+        _Loopback.seen.clear()
+
+    def test_python(self):
+        m = self.mod
+        c = m.Client(self.url, timeout=10)
+        with self.assertRaises(m.HttpError) as cm:
+            c.filter(m.Point(x=1, y=2), [1, 22], f=m.Range(lo=1, tags=["a", "b"]), g={"x": 3}, tag=["ab", "c d"],
+                     near=[1.5, -2.0], ratio=0.25, site="https://e.example/?q=1", x_point=m.Point(x=5, y=6),
+                     x_keys=["a", m.FilterXKeys.B])
+        self.assertEqual((cm.exception.status, cm.exception.code), (501, "NOT_IMPLEMENTED"))
+        broken = [dict(g={"y": 11}), dict(f={"lo": -1, "zz": 1}), dict(x_point={"x": "q"}),
+                  dict(tag=["a", "bb", "cc", "dd"]), dict(ratio=2.0, site="x y"), dict(ids=[0, 2])]
+        for kw in broken:
+            with self.subTest(kw=kw):
+                args = dict({"spot": {"x": 1}, "ids": [1]}, **kw)
+                c.validate = True
+                with self.assertRaises(m.ValidationError) as mine:
+                    c.filter(**args)
+                c.validate = False
+                with self.assertRaises(m.BadRequest) as theirs:
+                    c.filter(**args)
+                self.assertEqual(sorted(mine.exception.details, key=lambda d: (d.field, d.reason)),
+                                 sorted(theirs.exception.details, key=lambda d: (d.field, d.reason)))
+        c = m.Client(self.rec)
+        self.assertEqual(c.send_form(m.Form(name="ab", n=3, flags=[True, False])).status, 204)
+        _, target, headers, body = _Loopback.seen[-1]
+        self.assertEqual((target, headers["Content-Type"], body),
+                         ("/form", "application/x-www-form-urlencoded", b"name=ab&n=3&flags=true&flags=false"))
+        c.send_form({"name": "a b&c"})
+        self.assertEqual(_Loopback.seen[-1][3], b"name=a%20b%26c")
+        with self.assertRaises(m.ValidationError) as cm:
+            c.send_form({"name": "a", "zz": 1})
+        self.assertEqual(cm.exception.details, [m.FieldError("/zz", "unknown field"),
+                                                m.FieldError("/name", "must be at least 2 characters")])
+
+    def test_c(self):
+        p = build_c(self.tmp, self.gen, self.sdk, C_PARAMS)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = sh([os.path.join(self.tmp, "main"), self.url, self.rec])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.splitlines()
+        self.assertEqual(lines[0], "valid E_STATUS 501")
+        want = ("[path.ids: must be >= 1] [query.f.lo: must be >= 0] [query.g.y: must be <= 10]")
+        self.assertEqual(lines[1], "unchecked E_STATUS 400")   # the server's details: in the Python test
+        self.assertEqual(lines[2], "checked E_INVALID 0 " + want)
+        self.assertEqual(lines[3], "form OK 204")
+        self.assertEqual(_Loopback.seen[0][3], b"name=ab&n=3")
+        self.assertEqual(_Loopback.seen[0][2]["Content-Type"], "application/x-www-form-urlencoded")
+        self.assertEqual(lines[4], "form checked E_INVALID 0 [/name: must be at least 2 characters]")
+
+
+
 def left_out_lines(doc):
     """What the SDKs leave out of one document, one line each:
     <document> TAB <METHOD /path, or schema <label>> TAB <JSON pointer> TAB
