@@ -478,7 +478,8 @@ class _Loopback(http.server.BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
         self.seen.append((self.command, self.path, dict(self.headers.items()), body))
-        status, doc = self.answers.get(self.path.split("?")[0].split("/")[1], (500, {}))
+        path = self.path[len("/api"):] if self.path.startswith("/api/") else self.path  # a prefix
+        status, doc = self.answers.get(path.split("?")[0].split("/")[1], (500, {}))
         data = json.dumps(doc).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -526,11 +527,12 @@ class Rich(unittest.TestCase):
 
     def test_python_sends_and_reads_the_rich_spec(self):
         m = self.mod
-        c = m.Client(self.url + "/", timeout=5)
+        # servers is [{url: .}]: the clients go where the caller says, prefix included.
+        c = m.Client(self.url + "/api/", timeout=5)
         r = c.search([1, 22], tag=["ab", "c d"], near=[1.5, -2.0], x_keys=[m.SearchXKeys.A, "b"], ratio=0.25,
                      site="https://e.example/?q=1", code="abab")
         method, target, headers, _ = _Loopback.seen[-1]
-        self.assertEqual((method, target), ("GET", "/search/1%2C22?tag=ab&tag=c%20d&near=1.5%2C-2.0&ratio=0.25"
+        self.assertEqual((method, target), ("GET", "/api/search/1%2C22?tag=ab&tag=c%20d&near=1.5%2C-2.0&ratio=0.25"
                                                    "&site=https%3A%2F%2Fe.example%2F%3Fq%3D1&code=abab"))
         self.assertEqual(headers["X-Keys"], "a,b")
         self.assertIsInstance(r.body.pet, m.Dog)
@@ -574,13 +576,13 @@ class Rich(unittest.TestCase):
     def test_c_sends_and_reads_the_rich_spec(self):
         p = build_c(self.tmp, self.gen, self.sdk, C_RICH)
         self.assertEqual(p.returncode, 0, p.stderr)
-        p = sh([os.path.join(self.tmp, "main"), self.url + "/"])
+        p = sh([os.path.join(self.tmp, "main"), self.url + "/api/"])
         self.assertEqual(p.returncode, 0, p.stderr)
         lines = p.stdout.splitlines()
         self.assertEqual(lines[0], "search OK 200")
         self.assertEqual(lines[1], 'pet 2 bark 1 labels 2 y=2 extra [1, {"a": null}] weight 2.5 note_null 1')
         method, target, headers, _ = _Loopback.seen[0]
-        self.assertEqual((method, target), ("GET", "/search/1,22?tag=ab&tag=c%20d&near=1.5,-2&ratio=0.25"))
+        self.assertEqual((method, target), ("GET", "/api/search/1,22?tag=ab&tag=c%20d&near=1.5,-2&ratio=0.25"))
         self.assertEqual(headers["X-Keys"], "a,b")
         self.assertEqual(lines[2], "invalid E_INVALID [path.ids: must be >= 1] [query.tag: must be at least 2 "
                                    "characters] [query.ratio: must be <= 1.5] [query.site: must be an absolute URI] "
