@@ -39,6 +39,9 @@ REASONS = {
     500: "InternalServerError", 501: "NotImplemented", 502: "BadGateway",
     503: "ServiceUnavailable", 504: "GatewayTimeout", 505: "HttpVersionNotSupported",
 }
+# Answer bodies the C client decodes: the server's decoders for objects and
+# unions, its own readers for scalars (and arrays of either).
+ANSWER_KINDS = {"object", "union", "string", "enum", "int", "number", "bool"}
 # Every client knows these, declared or not: a server may always answer them.
 ALWAYS_STATUSES = [400, 404, 405, 413, 415, 500, 503]
 PARAM_KINDS = {"int", "string", "enum", "bool", "datetime", "number"}
@@ -191,6 +194,7 @@ class Model:
     c_needs_header_value: bool = False  # a string header parameter
     c_needs_decode: bool = False        # an answer body to decode
     c_needs_f64: bool = False           # a number parameter
+    c_answer_kinds: list = field(default_factory=list)  # scalar kinds of answer bodies
     header_guard: str = "API_CLIENT_GEN_H"
 
 
@@ -302,11 +306,15 @@ class _Build:
                 continue  # error bodies are decoded as the operation's envelope
             sh = r.shape
             inner = sh.items if sh.kind == "array" else sh
-            if inner.kind not in ("object", "union"):
-                raise Unsupported(sh.pointer, "a %s answer body (%s%s) is not supported by the "
-                                              "client SDKs (objects, unions and arrays of them are)"
-                                  % ("array" if sh.kind == "array" else "scalar",
-                                     "array of " if sh.kind == "array" else "", inner.kind))
+            if inner.kind not in ANSWER_KINDS:
+                raise Unsupported(sh.pointer, "an answer body of %s%s values is not supported by "
+                                              "the client SDKs" % ("arrays of " if sh.kind == "array"
+                                                                   else "", inner.kind))
+            for c in inner.checks:
+                if c.kind == "pattern" and c.pattern.regex:
+                    self.regexes.setdefault(c.pattern.set_name, c.pattern)
+                elif c.kind == "pattern":
+                    self.byte_sets.setdefault(c.pattern.set_name, c.pattern)
             ann, lit = self.type_lit(sh)
             successes.append(Success(r.status, r.body_field, sh, ann, lit))
         empty = [s for s in o.other_statuses if 200 <= s < 300]
@@ -640,6 +648,11 @@ class _Build:
             any(loc != "header" and sh.kind in ("string", "datetime", "enum") for loc, sh in texts)
         model.c_needs_header_value = any(loc == "header" and sh.kind == "string" for loc, sh in texts)
         model.c_needs_f64 = any(sh.kind == "number" for _, sh in texts)
+        kinds = {(sc.shape.items or sc.shape).kind for so in ops for sc in so.successes}
+        kinds -= {"object", "union"}
+        if "enum" in kinds:
+            kinds = (kinds - {"enum"}) | {"string"}
+        model.c_answer_kinds = sorted(kinds)
         model.c_needs_decode = bool(error_type) or any(so.successes for so in ops)
         return model
 

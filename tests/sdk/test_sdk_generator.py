@@ -312,6 +312,18 @@ paths:
           content:
             application/json:
               schema: {type: array, items: {$ref: '#/components/schemas/Found'}}
+  /word:
+    get:
+      operationId: getWord
+      responses:
+        '200': {description: w, content: {application/json: {schema: {type: string, minLength: 2}}}}
+  /marks:
+    get:
+      operationId: getMarks
+      responses:
+        '200':
+          description: m
+          content: {application/json: {schema: {type: array, items: {type: string, enum: [X, O]}}}}
 components:
   schemas:
     Cat:
@@ -408,6 +420,42 @@ int main(int argc, char **argv)
     rc = api_client_add_pet(c, &pet, &ar);
     printf("addPet invalid %s %s %s\n", api_client_rc_name(rc), api_client_errors(c)->n ? api_client_errors(c)->e[0].field : "",
            api_client_errors(c)->n ? api_client_errors(c)->e[0].reason : "");
+    {
+        api_client_get_word_response wr;
+        api_client_get_marks_response mr;
+
+        rc = api_client_get_word(c, &wr);
+        printf("word %s %.*s\n", api_client_rc_name(rc), (int)wr.body_200.len, wr.body_200.ptr);
+        rc = api_client_get_marks(c, &mr);
+        printf("marks %s %zu %d %d\n", api_client_rc_name(rc), mr.body_200_len, (int)mr.body_200[0], (int)mr.body_200[1]);
+    }
+    api_client_free(c);
+    return 0;
+}
+"""
+
+C_BAD_ANSWERS = r"""
+#include "api_client.gen.h"
+#include <stdio.h>
+
+static void show(api_client *c, const char *what, api_client_rc rc)
+{
+    printf("%s %s", what, api_client_rc_name(rc));
+    for (size_t i = 0; i < api_client_errors(c)->n; i++)
+        printf(" [%s: %s]", api_client_errors(c)->e[i].field, api_client_errors(c)->e[i].reason);
+    printf("\n");
+}
+
+int main(int argc, char **argv)
+{
+    api_client *c = argc > 1 ? api_client_new(argv[1]) : NULL;
+    api_client_get_word_response wr;
+    api_client_get_marks_response mr;
+
+    if (c == NULL)
+        return 2;
+    show(c, "word", api_client_get_word(c, &wr));
+    show(c, "marks", api_client_get_marks(c, &mr));
     api_client_free(c);
     return 0;
 }
@@ -508,7 +556,8 @@ class Rich(unittest.TestCase):
         for tool, out in ((GEN_PY, cls.gen), (SDK_PY, cls.sdk)):
             p = sh([sys.executable, tool, "--spec", spec, "--out", out])
             assert p.returncode == 0 and "warning" not in p.stderr, p.stderr
-        _Loopback.answers = {"search": (200, FOUND), "pets": (201, [FOUND, dict(FOUND, pet={"kind": "cat", "lives": 3})])}
+        _Loopback.answers = {"search": (200, FOUND), "pets": (201, [FOUND, dict(FOUND, pet={"kind": "cat", "lives": 3})]),
+                             "word": (200, "hello"), "marks": (200, ["X", "O", "X"])}
         cls.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Loopback)
         cls.url = "http://127.0.0.1:%d" % cls.httpd.server_address[1]
         cls.thread = threading.Thread(target=cls.httpd.serve_forever, daemon=True)
@@ -573,6 +622,30 @@ class Rich(unittest.TestCase):
             ("/site", "must be an absolute URI"), ("/weight", "must be a multiple of 0.5"),
         ])
 
+    def test_scalar_answers(self):
+        m = self.mod
+        c = m.Client(self.url, timeout=5)
+        self.assertEqual(c.get_word().body, "hello")
+        self.assertEqual(c.get_marks().body, [m.GetMarksResponse200.X, m.GetMarksResponse200.O, m.GetMarksResponse200.X])
+        try:
+            _Loopback.answers["word"] = (200, "h")
+            _Loopback.answers["marks"] = (200, ["X", "Y", 3])
+            with self.assertRaises(m.ProtocolError) as cm:
+                c.get_word()
+            self.assertEqual(cm.exception.details, [m.FieldError("", "must be at least 2 characters")])
+            with self.assertRaises(m.ProtocolError) as cm:
+                c.get_marks()
+            self.assertEqual(cm.exception.details, [m.FieldError("/1", "must be one of: X, O"),
+                                                    m.FieldError("/2", "must be a string")])
+            p = build_c(self.tmp, self.gen, self.sdk, C_BAD_ANSWERS)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            p = sh([os.path.join(self.tmp, "main"), self.url])
+            self.assertEqual(p.stdout.splitlines(), ["word E_PROTOCOL [: must be at least 2 characters]",
+                                                     "marks E_PROTOCOL [/1: must be one of: X, O] [/2: must be a string]"])
+        finally:
+            _Loopback.answers["word"] = (200, "hello")
+            _Loopback.answers["marks"] = (200, ["X", "O", "X"])
+
     def test_c_sends_and_reads_the_rich_spec(self):
         p = build_c(self.tmp, self.gen, self.sdk, C_RICH)
         self.assertEqual(p.returncode, 0, p.stderr)
@@ -590,7 +663,9 @@ class Rich(unittest.TestCase):
         self.assertEqual(lines[3], "addPet OK 201 2")
         self.assertEqual(json.loads(_Loopback.seen[1][3]), {"kind": "cat", "lives": 7})
         self.assertEqual(lines[4], "addPet invalid E_INVALID /lives must be between 0 and 9")
-        self.assertEqual(len(_Loopback.seen), 2)
+        self.assertEqual(lines[5], "word OK hello")
+        self.assertEqual(lines[6], "marks OK 3 %d %d" % (0, 1))
+        self.assertEqual(len(_Loopback.seen), 4)
 
     def test_python_formats_agree_with_the_server(self):
         src = os.path.join(self.tmp, "probe.c")
