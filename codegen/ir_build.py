@@ -21,6 +21,7 @@ from examples import check_examples
 from patterns import PatternError, compile_pattern
 from spec_loader import SpecError, Unsupported, ptr_join
 
+OBJECT_KEYS = ("properties", "required", "additionalProperties", "minProperties", "maxProperties")
 SCALAR_PARAM = ("int", "string", "enum", "bool", "datetime", "number")
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 
@@ -401,6 +402,13 @@ class Builder:
             raise Unsupported(ptr_join(ptr, "anyOf"), "oneOf and anyOf together are not supported")
         extra = sorted(k for k in s if k not in ANNOTATIONS and not k.startswith("x-") and k not in
                        ("oneOf", "anyOf", "discriminator", "nullable", "type", "enum"))
+        # Object keywords beside oneOf/anyOf hold for every alternative: each
+        # object alternative is merged with them (as an allOf would).
+        shared = {k: s[k] for k in extra if k in OBJECT_KEYS}
+        extra = [k for k in extra if k not in OBJECT_KEYS]
+        if shared and ("oneOf" in s or "anyOf" in s) and s.get("type", "object") != "object":
+            raise Unsupported(ptr_join(ptr, "type"), "'type' %r beside oneOf/anyOf with properties "
+                              "is not supported" % (s.get("type"),))
         if extra:
             raise Unsupported(ptr_join(ptr, extra[0]),
                               "keyword '%s' beside oneOf/anyOf is not supported" % extra[0])
@@ -439,8 +447,18 @@ class Builder:
                 alabel = rs.get("title") or rs["type"]
             else:
                 alabel = "alternative %d" % (i + 1)
-            shape, nullable, _, _ = self.shape_of(node, aptr, "%s_%s" % (base, snake(alabel)),
-                                                  "%s(%s)" % (label, alabel))
+            if shared:
+                if not (isinstance(rs, dict) and self.schema_type(rs, rptr)[0] == "object"):
+                    raise Unsupported(aptr, "properties beside oneOf/anyOf need object alternatives")
+                oname = self.ns.claim("api_%s_%s" % (base, snake(alabel)),
+                                      ["{}_decode", "{}_validate", "{}_encode", "{}_prop"])
+                ty_o = self.build_object(rs, aptr, oname, "%s(%s)" % (label, alabel),
+                                         parts=[(node, aptr), (shared, ptr)])
+                shape, nullable = ir.Shape("object", oname, aptr, obj=ty_o), False
+                shape.type_reason = TYPE_REASON["object"]
+            else:
+                shape, nullable, _, _ = self.shape_of(node, aptr, "%s_%s" % (base, snake(alabel)),
+                                                      "%s(%s)" % (label, alabel))
             if shape.kind == "array" and shape.items.kind == "array":
                 raise Unsupported(aptr, "an array of arrays as a oneOf/anyOf alternative is not supported")
             cname = members.claim(member(alabel), ["{}_len"] if shape.kind == "array" else [])
@@ -517,9 +535,11 @@ class Builder:
 
     # ------------------------------------------------------------ allOf
 
-    def merge_all_of(self, s, ptr):
+    def merge_all_of(self, s, ptr, parts=None):
         """An allOf of object schemas as one object schema: properties and
-        required lists merged. Returns (merged schema, {property: pointer})."""
+        required lists merged. parts: [(schema, pointer)] to merge instead of
+        s's allOf (the shared properties beside a oneOf and one alternative).
+        Returns (merged schema, {property: pointer})."""
         props, prop_ptrs, required = {}, {}, []
         merged = {"type": "object"}
         strict_parts = []
@@ -569,11 +589,13 @@ class Builder:
                 if k in part and k not in merged:
                     merged[k] = part[k]
 
-        outer = {k: v for k, v in s.items() if k != "allOf"}
-        for k, v in enumerate(s["allOf"]):
-            add(v, ptr_join(ptr, "allOf", k), 0)
-        if outer.get("properties") or outer.get("required") or "additionalProperties" in outer:
-            add(outer, ptr, 0)
+        if parts is None:
+            outer = {k: v for k, v in s.items() if k != "allOf"}
+            parts = [(v, ptr_join(ptr, "allOf", k)) for k, v in enumerate(s["allOf"])]
+            if outer.get("properties") or outer.get("required") or "additionalProperties" in outer:
+                parts.append((outer, ptr))
+        for node, pptr in parts:
+            add(node, pptr, 0)
         if strict_parts:
             if len(strict_parts) > 1 or any(p2 != strict_parts[0] for p2 in prop_ptrs.values()
                                             if not p2.startswith(strict_parts[0] + "/")):
@@ -814,14 +836,14 @@ class Builder:
         self.enums.append(ty)
         return ty
 
-    def build_object(self, s, ptr, name, label):
+    def build_object(self, s, ptr, name, label, parts=None):
         obj = ir.ObjType(name, comment(label), ptr, comment(s.get("description") or s.get("title") or ""))
         self.types[ptr] = obj
         self.objects.append(obj)
         self.check_schema_keywords(s, ptr)
         prop_ptrs = {}
-        if "allOf" in s:
-            s, prop_ptrs = self.merge_all_of(s, ptr)
+        if "allOf" in s or parts:
+            s, prop_ptrs = self.merge_all_of(s, ptr, parts)
         props = s.get("properties") or {}
         if not isinstance(props, dict):
             raise SpecError(ptr_join(ptr, "properties"), "properties must be a mapping")

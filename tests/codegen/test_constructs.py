@@ -439,7 +439,7 @@ class Unsupported_(unittest.TestCase):
         cases = {
             "/components/schemas/T/properties/a/uniqueItems":
                 "a: {type: array, uniqueItems: true, items: {type: object, properties: {x: {type: string}}}}",
-            "/components/schemas/T/properties/a/properties":
+            "/components/schemas/T/properties/a/oneOf/0":
                 "a: {oneOf: [{type: string}], properties: {x: {type: string}}}",
             "/components/schemas/T/properties/a/allOf/0/type": "a: {allOf: [{type: string}, {maxLength: 3}]}",
         }
