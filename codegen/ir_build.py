@@ -379,7 +379,12 @@ class Builder:
             shape = ir.Shape("int", "int%d_t" % bits, ptr, bits=bits,
                              checks=self.number_checks(s, ptr, bits))
         elif t == "number":
-            shape = ir.Shape("number", "double", ptr, checks=self.number_checks(s, ptr, None))
+            checks = self.number_checks(s, ptr, None)
+            if s.get("format") == "float":
+                checks.append(ir.Check("compare", conds=[("<", "-3.4028234663852886e+38"),
+                                                         (">", "3.4028234663852886e+38")],
+                                       reason="out of range for a float"))
+            shape = ir.Shape("number", "double", ptr, checks=checks)
         else:
             checks = []
             if "enum" in s:
@@ -1473,7 +1478,8 @@ class Builder:
         th = set()
         if objects or unions:
             th.add("wrong_type")
-        if any(f.required for o in objects for f in o.fields) or any(u.disc_key_c for u in unions):
+        if any(f.required and not f.read_only for o in objects for f in o.fields) or \
+                any(u.disc_key_c for u in unions):
             th.add("missing")
         if kinds & {("string", 64), ("enum", 64)}:
             th.add("str")
