@@ -1232,8 +1232,8 @@ class Builder:
         if not media:
             other = sorted(content)[0] if content else "?"
             raise Unsupported(ptr_join(rbptr, "content", other),
-                              "request bodies of media type %r are not supported (only "
-                              "application/json)" % other)
+                              "request bodies of media type %r are not supported (application/json "
+                              "and application/x-www-form-urlencoded are)" % other)
         mptr = ptr_join(rbptr, "content", media[0])
         mt = content[media[0]]
         if not isinstance(mt, dict):
