@@ -1026,7 +1026,6 @@ class Synth:
         fp = ptr_key(ptr, f.json_name)
         sh = f.shape
         good = base.get(f.json_name)
-        reasons = set()
         for label, bad in self.bad_values(sh, good, f.nullable):
             inst = dict(base)
             inst[f.json_name] = bad
@@ -1054,7 +1053,6 @@ class Synth:
                     arr[0] = bad
                     inst[f.json_name] = arr
                     out.append(("item " + label, inst, fp + "/0"))
-        del reasons
         return out
 
     def obj_negatives(self, obj, depth=0):
