@@ -513,7 +513,11 @@ class Oracle:
                 return False
             return pat.max_count is None or n <= pat.max_count
         src = pattern_source(self.spec, pat)
-        rx, _ = conformance_regex.compile_source(src)
+        try:
+            rx, _ = conformance_regex.compile_source(src)
+        except conformance_regex.RegexUnsupported as exc:
+            raise Skip("the synthesizer cannot build a string for the pattern at %s (%s)" %
+                       (pat.pointer, exc))
         return rx.search(s) is not None
 
 
@@ -617,6 +621,7 @@ class Synth:
         self.spec = spec
         self.api = api
         self.oracle = Oracle(spec)
+        self.pattern_problems = {}   # shape pointer -> why no string matches its pattern
 
     # ------------------------------------------------------------ examples of a schema
 
@@ -656,7 +661,8 @@ class Synth:
         pool = self.value_pool(sh, mode)
         good = [v for v in pool if not self.oracle.errors(sh, v)]
         if not good:
-            raise Skip("no valid value found for %s" % sh.pointer)
+            why = self.pattern_problems.get(sh.pointer)
+            raise Skip("no valid value found for %s%s" % (sh.pointer, ": " + why if why else ""))
         return pick(good, mode)
 
     def valid_union(self, u, mode, depth, only=None):
@@ -803,8 +809,9 @@ class Synth:
             try:
                 src = pattern_source(self.spec, p)
                 pool += conformance_regex.matching(src, reps_list=[max(n, 0) for n in lengths] + [1, 2])
-            except (Skip, conformance_regex.RegexUnsupported):
-                pass
+            except (Skip, conformance_regex.RegexUnsupported) as exc:
+                self.pattern_problems[sh.pointer] = "the synthesizer cannot build a string for " \
+                    "the pattern at %s (%s)" % (p.pointer, exc)
         for f in (raw_fmt, FORMAT_OF_FUNC.get(fmt)):
             pool += FORMAT_VALUES.get(f, [])
             if f == "email":

@@ -403,6 +403,20 @@ class Examples(unittest.TestCase):
         self.assertTrue(any("must be at most 254 characters" in n and "alone" in n for n in suite.notes),
                         suite.notes)
 
+    def test_pattern_the_synthesizer_cannot_read_is_a_note_with_its_reason(self):
+        suite = suite_of("""
+            paths: {}
+            components:
+              schemas:
+                A:
+                  type: object
+                  required: [s]
+                  properties:
+                    s: {type: string, pattern: '^\\p{Lu}+$'}
+            """)
+        self.assertTrue(any("cannot build a string for the pattern" in n and "/properties/s/pattern" in n
+                            for n in suite.notes), suite.notes)
+
 
 class Cli(unittest.TestCase):
     def test_generate_writes_the_suite(self):
