@@ -21,6 +21,7 @@ from examples import check_examples
 from patterns import PatternError, compile_pattern
 from spec_loader import SpecError, Unsupported, ptr_join
 
+OBJECT_KEYS = ("properties", "required", "additionalProperties", "minProperties", "maxProperties")
 SCALAR_PARAM = ("int", "string", "enum", "bool", "datetime", "number")
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 
@@ -378,7 +379,12 @@ class Builder:
             shape = ir.Shape("int", "int%d_t" % bits, ptr, bits=bits,
                              checks=self.number_checks(s, ptr, bits))
         elif t == "number":
-            shape = ir.Shape("number", "double", ptr, checks=self.number_checks(s, ptr, None))
+            checks = self.number_checks(s, ptr, None)
+            if s.get("format") == "float":
+                checks.append(ir.Check("compare", conds=[("<", "-3.4028234663852886e+38"),
+                                                         (">", "3.4028234663852886e+38")],
+                                       reason="out of range for a float"))
+            shape = ir.Shape("number", "double", ptr, checks=checks)
         else:
             checks = []
             if "enum" in s:
@@ -401,6 +407,13 @@ class Builder:
             raise Unsupported(ptr_join(ptr, "anyOf"), "oneOf and anyOf together are not supported")
         extra = sorted(k for k in s if k not in ANNOTATIONS and not k.startswith("x-") and k not in
                        ("oneOf", "anyOf", "discriminator", "nullable", "type", "enum"))
+        # Object keywords beside oneOf/anyOf hold for every alternative: each
+        # object alternative is merged with them (as an allOf would).
+        shared = {k: s[k] for k in extra if k in OBJECT_KEYS}
+        extra = [k for k in extra if k not in OBJECT_KEYS]
+        if shared and ("oneOf" in s or "anyOf" in s) and s.get("type", "object") != "object":
+            raise Unsupported(ptr_join(ptr, "type"), "'type' %r beside oneOf/anyOf with properties "
+                              "is not supported" % (s.get("type"),))
         if extra:
             raise Unsupported(ptr_join(ptr, extra[0]),
                               "keyword '%s' beside oneOf/anyOf is not supported" % extra[0])
@@ -439,8 +452,18 @@ class Builder:
                 alabel = rs.get("title") or rs["type"]
             else:
                 alabel = "alternative %d" % (i + 1)
-            shape, nullable, _, _ = self.shape_of(node, aptr, "%s_%s" % (base, snake(alabel)),
-                                                  "%s(%s)" % (label, alabel))
+            if shared:
+                if not (isinstance(rs, dict) and self.schema_type(rs, rptr)[0] == "object"):
+                    raise Unsupported(aptr, "properties beside oneOf/anyOf need object alternatives")
+                oname = self.ns.claim("api_%s_%s" % (base, snake(alabel)),
+                                      ["{}_decode", "{}_validate", "{}_encode", "{}_prop"])
+                ty_o = self.build_object(rs, aptr, oname, "%s(%s)" % (label, alabel),
+                                         parts=[(node, aptr), (shared, ptr)])
+                shape, nullable = ir.Shape("object", oname, aptr, obj=ty_o), False
+                shape.type_reason = TYPE_REASON["object"]
+            else:
+                shape, nullable, _, _ = self.shape_of(node, aptr, "%s_%s" % (base, snake(alabel)),
+                                                      "%s(%s)" % (label, alabel))
             if shape.kind == "array" and shape.items.kind == "array":
                 raise Unsupported(aptr, "an array of arrays as a oneOf/anyOf alternative is not supported")
             cname = members.claim(member(alabel), ["{}_len"] if shape.kind == "array" else [])
@@ -498,11 +521,30 @@ class Builder:
         ty.disc_json = prop
         ty.disc_reason = "must be one of: " + ", ".join(values)
 
+    def box(self, shape, nullable, ptr, base, label):
+        """A struct holding one value of shape (a non-object request body, a
+        nullable array element), with decode/validate/encode functions."""
+        name = self.ns.claim("api_" + base, ["{}_decode", "{}_validate", "{}_encode", "{}_which"])
+        ty = ir.UnionType(name, comment(label), ptr, "box", [])
+        ty.which_enum = name + "_which"
+        ty.none_tag = self.ns.claim(name.upper() + "_NONE")
+        alt = ir.Alt(self.ns.claim(name.upper() + "_VALUE"), "value", ty.label, shape, nullable)
+        alt.fn = "api__%s_alt_0" % name[4:]
+        ty.alts.append(alt)
+        ty.nullable = nullable
+        self.unions.append(ty)
+        self.types[ptr + "#box"] = ty
+        out = ir.Shape("union", name, ptr, union=ty)
+        out.type_reason = TYPE_REASON["union"]
+        return out
+
     # ------------------------------------------------------------ allOf
 
-    def merge_all_of(self, s, ptr):
+    def merge_all_of(self, s, ptr, parts=None):
         """An allOf of object schemas as one object schema: properties and
-        required lists merged. Returns (merged schema, {property: pointer})."""
+        required lists merged. parts: [(schema, pointer)] to merge instead of
+        s's allOf (the shared properties beside a oneOf and one alternative).
+        Returns (merged schema, {property: pointer})."""
         props, prop_ptrs, required = {}, {}, []
         merged = {"type": "object"}
         strict_parts = []
@@ -552,11 +594,13 @@ class Builder:
                 if k in part and k not in merged:
                     merged[k] = part[k]
 
-        outer = {k: v for k, v in s.items() if k != "allOf"}
-        for k, v in enumerate(s["allOf"]):
-            add(v, ptr_join(ptr, "allOf", k), 0)
-        if outer.get("properties") or outer.get("required") or "additionalProperties" in outer:
-            add(outer, ptr, 0)
+        if parts is None:
+            outer = {k: v for k, v in s.items() if k != "allOf"}
+            parts = [(v, ptr_join(ptr, "allOf", k)) for k, v in enumerate(s["allOf"])]
+            if outer.get("properties") or outer.get("required") or "additionalProperties" in outer:
+                parts.append((outer, ptr))
+        for node, pptr in parts:
+            add(node, pptr, 0)
         if strict_parts:
             if len(strict_parts) > 1 or any(p2 != strict_parts[0] for p2 in prop_ptrs.values()
                                             if not p2.startswith(strict_parts[0] + "/")):
@@ -589,7 +633,8 @@ class Builder:
         # No items: any JSON value (each kept as raw JSON).
         items, nullable, _, _ = self.shape_of(s.get("items", {}), iptr, base, label + "[]")
         if nullable:
-            raise Unsupported(iptr, "nullable array elements are not supported")
+            # A nullable element is a box: {which, is_null, value}.
+            items = self.box(items, True, iptr, base + "_item", label + "[]")
         if items.kind == "array":
             # An array inside an array: its element is a {T *items; size_t items_len;}.
             name = self.ns.claim("api_%s_list" % base)
@@ -796,14 +841,14 @@ class Builder:
         self.enums.append(ty)
         return ty
 
-    def build_object(self, s, ptr, name, label):
+    def build_object(self, s, ptr, name, label, parts=None):
         obj = ir.ObjType(name, comment(label), ptr, comment(s.get("description") or s.get("title") or ""))
         self.types[ptr] = obj
         self.objects.append(obj)
         self.check_schema_keywords(s, ptr)
         prop_ptrs = {}
-        if "allOf" in s:
-            s, prop_ptrs = self.merge_all_of(s, ptr)
+        if "allOf" in s or parts:
+            s, prop_ptrs = self.merge_all_of(s, ptr, parts)
         props = s.get("properties") or {}
         if not isinstance(props, dict):
             raise SpecError(ptr_join(ptr, "properties"), "properties must be a mapping")
@@ -1190,20 +1235,8 @@ class Builder:
             o.body_type, o.body_union = shape.c_type, shape.union
         else:
             # Any other body is boxed: a struct holding the one value.
-            name = self.ns.claim("api_%s_body" % o.c_name, ["{}_decode", "{}_validate", "{}_encode",
-                                                             "{}_which"])
-            ty = ir.UnionType(name, comment(o.label + " request body"), sptr, "box", [])
-            ty.which_enum = name + "_which"
-            ty.none_tag = self.ns.claim(name.upper() + "_NONE")
-            if shape.kind == "array" and shape.items.kind == "list":
-                pass
-            alt = ir.Alt(self.ns.claim(name.upper() + "_VALUE"), "value", ty.label, shape, nullable)
-            alt.fn = "api__%s_alt_0" % name[4:]
-            ty.alts.append(alt)
-            ty.nullable = nullable
-            self.unions.append(ty)
-            self.types[sptr + "#box"] = ty
-            o.body_type, o.body_union = name, ty
+            box = self.box(shape, nullable, sptr, o.c_name + "_body", o.label + " request body")
+            o.body_type, o.body_union = box.c_type, box.union
 
     def build_responses(self, o, op, optr):
         rptr0 = ptr_join(optr, "responses")
@@ -1445,7 +1478,8 @@ class Builder:
         th = set()
         if objects or unions:
             th.add("wrong_type")
-        if any(f.required for o in objects for f in o.fields) or any(u.disc_key_c for u in unions):
+        if any(f.required and not f.read_only for o in objects for f in o.fields) or \
+                any(u.disc_key_c for u in unions):
             th.add("missing")
         if kinds & {("string", 64), ("enum", 64)}:
             th.add("str")

@@ -224,6 +224,13 @@ class ObjectsAndArrays(unittest.TestCase):
         self.assertEqual((field(t, "any").shape.kind, field(t, "any").shape.raw_want), ("raw", "RT_JSON_NONE"))
         self.assertEqual(obj(api, "api_m").addl.c_type, "api_t")
 
+    def test_nullable_array_elements_are_boxed(self):
+        api = build(schemas("""
+            T: {type: object, properties: {a: {type: array, items: {type: string, nullable: true}}}}
+        """))
+        items = field(obj(api, "api_t"), "a").shape.items
+        self.assertEqual((items.kind, items.union.kind, items.union.nullable), ("union", "box", True))
+
     def test_arrays_of_arrays_and_nested_objects(self):
         api = build(schemas("""
             T:
@@ -430,10 +437,9 @@ components:
 class Unsupported_(unittest.TestCase):
     def test_unsupported_constructs_name_their_pointer(self):
         cases = {
-            "/components/schemas/T/properties/a/items": "a: {type: array, items: {type: string, nullable: true}}",
             "/components/schemas/T/properties/a/uniqueItems":
                 "a: {type: array, uniqueItems: true, items: {type: object, properties: {x: {type: string}}}}",
-            "/components/schemas/T/properties/a/properties":
+            "/components/schemas/T/properties/a/oneOf/0":
                 "a: {oneOf: [{type: string}], properties: {x: {type: string}}}",
             "/components/schemas/T/properties/a/allOf/0/type": "a: {allOf: [{type: string}, {maxLength: 3}]}",
         }

@@ -3,7 +3,8 @@
 # query arrays, deepObject, header objects): the constructs spec's scaffold
 # server, built from the generated folder, answered over loopback.
 #   tests/generated/constructs/http_check.sh WORKDIR
-# Prints one line per check and "N passed, N failed"; exit 1 on a failure.
+# Prints one line per check, then a summary in Python unittest's words
+# ("Ran N tests", "OK" or "FAILED (failures=F)") that scripts/test.sh counts.
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
 root=$(pwd)
@@ -50,5 +51,6 @@ check "pipeDelimited array" '"field":"query.pipes","reason":"must be an integer"
 check "header object list" '"field":"header.X-Obj","reason":"must be a list of name,value pairs"' "$u/filters" -H 'X-Obj: role,admin,age'
 check "discriminated body" '"field":"/0/kind","reason":"must be one of: cat, dog"' -X PUT "$pet" \
     -H 'Content-Type: application/json' -d '[{"kind":"cow"}]'
-echo "$pass passed, $fail failed"
+echo "Ran $((pass + fail)) tests"
+if [ "$fail" -eq 0 ]; then echo OK; else echo "FAILED (failures=$fail)"; fi
 [ "$fail" -eq 0 ]
