@@ -441,7 +441,8 @@ class Oracle:
             seen.add(key)
             self.value(f.shape, x, kp, f.nullable, dec, val)
         for f in obj.fields:
-            if f.required and f.json_name not in seen:
+            # a readOnly field is never required in what a client sends
+            if f.required and not f.read_only and f.json_name not in seen:
                 dec.append((ptr_key(ptr, f.json_name), "is required"))
         for c in obj.checks:
             if c.kind == "props":
@@ -1191,7 +1192,7 @@ class Synth:
                     out.append(("", c.reason_hi))
         for f in obj.fields:
             fp = ptr_key("", f.json_name)
-            if f.required:
+            if f.required and not f.read_only:
                 out.append((fp, "is required"))
             sh = f.shape
             out.append((fp, TYPE_REASON.get(sh.kind, "?")))
