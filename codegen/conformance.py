@@ -970,9 +970,11 @@ class Synth:
             lo, hi = self.int_range(sh)
             for b in (lo, hi):
                 if abs(b) < 1e300:
+                    # relative steps too: past 2^53 adding 1 changes nothing
                     out += [("bound", float(b)), ("bound", b - 1.0), ("bound", b + 1.0),
-                            ("bound", b - 0.5), ("bound", b + 0.5)]
-            out += [("not in enum", 0.123)]
+                            ("bound", b - 0.5), ("bound", b + 0.5), ("bound", b * 2.0),
+                            ("bound", b * 0.5)]
+            out += [("not in enum", 0.123), ("huge", 1e300), ("huge", -1e300)]
         elif k == "string":
             out += [("bad", s) for s in self.string_bad_pool(sh, valid_value)]
         return out
@@ -2032,7 +2034,7 @@ class Suite:
             out += [("bound", str(v)) for v in self.synth.int_bad_pool(sh)]
         elif sh.kind == "number":
             out += [("not a number", "abc"), ("trailing dot", "1."), ("hex", "0x10"),
-                    ("infinite", "1e999"), ("empty", "")]
+                    ("infinite", "1e999"), ("empty", ""), ("huge", "1e300")]
             lo, hi = self.synth.int_range(sh)
             for b in (lo, hi):
                 if abs(b) < 1e300:
