@@ -1083,6 +1083,8 @@ class Builder:
             elif style in ("spaceDelimited", "pipeDelimited") and loc == "query" and \
                     shape.kind == "array" and not explode:
                 pass
+            elif style in ("label", "matrix") and loc == "path" and shape.kind != "object":
+                pass
             elif style != default_style:
                 raise Unsupported(ptr_join(pptr, "style"),
                                   "parameter style %r (in %s) is not supported" % (style, loc))
@@ -1106,8 +1108,12 @@ class Builder:
                                       "exploded array cookie parameters are not supported "
                                       "(explode: false, a comma list, is)")
                 split = "multi" if (loc == "query" and explode and style == "form") else "comma"
-                if style != default_style:
+                if style in ("spaceDelimited", "pipeDelimited"):
                     split = {"spaceDelimited": "space", "pipeDelimited": "pipe"}[style]
+                elif style == "label" and explode:
+                    split = "dot"
+                elif style == "matrix" and explode:
+                    split = "matrix"
             elif shape.kind not in SCALAR_PARAM:
                 raise Unsupported(sptr, "parameters of this type (%s) are not supported" % shape.kind)
             schema, _, _, _, _ = self.unwrap(p["schema"], sptr)
@@ -1124,6 +1130,13 @@ class Builder:
             prm = ir.Param(name, members.claim(member(name), comp), loc, c_string(loc + "."),
                            c_string(name), required, default_c, shape, pptr)
             prm.split = split
+            prm.style = style
+            if style in ("label", "matrix"):
+                text = "." if style == "label" else ";%s=" % name
+                if style == "matrix" and split == "matrix":
+                    text = ";"   # ;id=3;id=4: rt_split_matrix checks every name
+                prm.prefix_lit, prm.prefix_len = c_string(text), byte_len(text)
+                prm.prefix_text = "'%s' (%s style)" % (text, style)
             if loc == "path":
                 prm.path_index = tnames.index(name)
             o.params.append(prm)
@@ -1219,8 +1232,8 @@ class Builder:
         if not media:
             other = sorted(content)[0] if content else "?"
             raise Unsupported(ptr_join(rbptr, "content", other),
-                              "request bodies of media type %r are not supported (only "
-                              "application/json)" % other)
+                              "request bodies of media type %r are not supported (application/json "
+                              "and application/x-www-form-urlencoded are)" % other)
         mptr = ptr_join(rbptr, "content", media[0])
         mt = content[media[0]]
         if not isinstance(mt, dict):

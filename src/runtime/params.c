@@ -312,3 +312,20 @@ int rt_pairs_from_list(rt_arena *a, rt_str s, bool explode, rt_pair **out, size_
     *n = explode ? count : count / 2;
     return 0;
 }
+
+int rt_split_matrix(rt_arena *a, rt_str s, const char *name, rt_str **out, size_t *n)
+{
+    size_t nlen = strlen(name);
+
+    if (rt_split_char(a, s, ';', out, n) != 0)
+        return -1;
+    for (size_t i = 0; i < *n; i++) {
+        rt_str *it = &(*out)[i];
+
+        if (it->len <= nlen || memcmp(it->ptr, name, nlen) != 0 || it->ptr[nlen] != '=')
+            return -2;
+        it->ptr += nlen + 1;
+        it->len -= nlen + 1;
+    }
+    return 0;
+}

@@ -337,11 +337,26 @@ class Parameters(unittest.TestCase):
         self.assertEqual((by["prefs"].location, by["prefs"].split), ("cookie", "comma"))
         self.assertTrue(o.cookie_params)
 
-    def test_matrix_style_is_left_out_with_its_pointer(self):
+    def test_label_and_matrix_path_styles(self):
+        o = op(build(paths("""
+            /a/{x}/{y}/{z}:
+              get:
+                parameters:
+                  - {name: x, in: path, required: true, style: label, schema: {type: integer}}
+                  - {name: y, in: path, required: true, style: matrix, explode: true,
+                     schema: {type: array, items: {type: integer}}}
+                  - {name: z, in: path, required: true, style: matrix, schema: {type: string}}
+                responses: {'200': {description: ok}}
+        """)), "get_a_x_y_z")
+        self.assertEqual([(p.prefix_lit, p.split) for p in o.params],
+                         [('"."', ""), ('";"', "matrix"), ('";z="', "")])
+
+    def test_object_in_matrix_style_is_left_out_with_its_pointer(self):
         spec = paths("""
             /a/{x}:
               get:
-                parameters: [{name: x, in: path, required: true, style: matrix, schema: {type: string}}]
+                parameters: [{name: x, in: path, required: true, style: matrix,
+                              schema: {type: object, properties: {k: {type: string}}}}]
                 responses: {'200': {description: ok}}
             /b:
               get: {responses: {'200': {description: ok}}}

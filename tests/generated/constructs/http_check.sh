@@ -51,6 +51,13 @@ check "pipeDelimited array" '"field":"query.pipes","reason":"must be an integer"
 check "header object list" '"field":"header.X-Obj","reason":"must be a list of name,value pairs"' "$u/filters" -H 'X-Obj: role,admin,age'
 check "discriminated body" '"field":"/0/kind","reason":"must be one of: cat, dog"' -X PUT "$pet" \
     -H 'Content-Type: application/json' -d '[{"kind":"cow"}]'
+check "label and matrix path styles" '"NOT_IMPLEMENTED"' "$u/styles/.5/.1.2/;mat=a/;mats=1,2/;matx=1;matx=2"
+check "label prefix required" '"field":"path.lab","reason":"must start with '"'.'"' (label style)"' \
+    "$u/styles/5/.1/;mat=a/;mats=1/;matx=1"
+check "exploded label array" '"field":"path.labs","reason":"must be an integer"' "$u/styles/.5/.1.x/;mat=a/;mats=1/;matx=1"
+check "matrix enum" '"field":"path.mat","reason":"must be one of: a, b"' "$u/styles/.5/.1/;mat=c/;mats=1/;matx=1"
+check "exploded matrix names" '"field":"path.matx","reason":"must be ;name=value pairs (matrix style)"' \
+    "$u/styles/.5/.1/;mat=a/;mats=1/;matx=1;other=2"
 echo "Ran $((pass + fail)) tests"
 if [ "$fail" -eq 0 ]; then echo OK; else echo "FAILED (failures=$fail)"; fi
 [ "$fail" -eq 0 ]
