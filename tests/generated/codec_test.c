@@ -509,8 +509,11 @@ Test(codec, user_list_errors_point_into_items)
 
     rt_errs_init(&errs);
     cr_assert_eq(parse_user_list("{\"items\":[{\"id\":1}],\"next_after\":\"x\"}", &l), 0);
-    cr_assert_eq(errs.n, 5);
+    /* created_at and updated_at are required but readOnly: OpenAPI makes
+     * that "required" hold for responses only, and decoders read requests. */
+    cr_assert_eq(errs.n, 3);
     cr_assert(has_error("/items/0/username", "is required"));
+    cr_assert(has_error("/items/0/email", "is required"));
     cr_assert(has_error("/next_after", "must be an integer"));
 
     rt_errs_init(&errs);
