@@ -13,14 +13,20 @@ validators, and the Python client applies the same checks with the same
 reasons. What the server IR does not carry (the schema of error responses,
 the regular expressions as written) is computed here, in sdk_model.py.
 
+What the SDKs cannot express follows the server generator's policy: the
+operation (or, in Python, the schema) is left out with a warning on stderr,
+`<spec>#<pointer>: warning: <construct>; operation X (METHOD /path) left out
+of the client SDKs`, and generation goes on; --strict makes it an error.
+
 Exit status: 0 ok (with --check: no drift), 1 spec error (naming the JSON
-pointer) or drift, 2 usage error.
+pointer), a left-out construct with --strict, or drift; 2 usage error.
 """
 
 import argparse
 import os
 import sys
 import tempfile
+import urllib.parse
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -60,13 +66,18 @@ def _environment():
     env = emit.environment()
     env.loader = jinja2.FileSystemLoader(TEMPLATE_DIR)
     env.filters["pystr"] = sdk_model.py_string
+    env.filters["urlq"] = lambda text: urllib.parse.quote(str(text), safe="")
     return env
 
 
-def generate(spec_path, out_dir, langs=LANGS):
-    """{relative file name: bytes}; raises SpecError."""
+def generate(spec_path, out_dir, langs=LANGS, strict=False, report=None):
+    """{relative file name: bytes}; raises SpecError. report(pointer,
+    message) hears every warning (a construct left out of the SDKs)."""
     spec = spec_loader.load_spec(spec_path)
-    model = sdk_model.build(spec, spec_display_name(spec_path, out_dir))
+    model = sdk_model.build(spec, spec_display_name(spec_path, out_dir), strict=strict)
+    if report is not None:
+        for ptr, msg in model.warnings:
+            report(ptr, msg)
     env = _environment()
     out = {}
     for lang in langs:
@@ -109,6 +120,9 @@ def main(argv=None):
                     help="the SDK directory (e.g. sdk): writes c/ and python/ under it")
     ap.add_argument("--lang", default=",".join(LANGS),
                     help="comma-separated languages to generate (default: c,python)")
+    ap.add_argument("--strict", action="store_true",
+                    help="a construct the SDKs cannot express is an error (exit 1) instead "
+                         "of a warning that leaves out the operation using it")
     ap.add_argument("--check", action="store_true",
                     help="compare what the spec produces with --out; exit 1 listing the "
                          "files that differ")
@@ -127,7 +141,9 @@ def main(argv=None):
         print("sdk.py: error: --out is not a directory: %s" % args.out, file=sys.stderr)
         return EXIT_USAGE
     try:
-        files = generate(args.spec, args.out, langs)
+        files = generate(args.spec, args.out, langs, strict=args.strict,
+                         report=lambda ptr, msg: print("%s#%s: warning: %s" % (args.spec, ptr, msg),
+                                                       file=sys.stderr))
     except spec_loader.SpecError as exc:
         print("%s#%s: %s" % (args.spec, exc.pointer, exc.message), file=sys.stderr)
         return EXIT_SPEC

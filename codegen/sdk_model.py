@@ -10,7 +10,10 @@ own:
     query/header parameters, and which statuses carry which body;
   - for Python: class and attribute names, type annotations, and the checks
     as literal data (the same reasons the server reports).
-Anything a client cannot be generated for raises SpecError with its pointer.
+What a client cannot express follows the server generator's policy: the
+operation (or, for Python, the schema) is left out of the SDKs with a warning
+naming the JSON pointer and the construct; with strict, it is an error.
+Operations the server generator itself leaves out are left out here too.
 """
 
 import keyword
@@ -18,9 +21,10 @@ import re
 from dataclasses import dataclass, field
 from typing import List, Optional
 
+import ir
 import ir_build
 from naming import snake
-from spec_loader import SpecError, ptr_join
+from spec_loader import SpecError, Unsupported, ptr_join
 
 # Reason phrases (RFC 9110) become the Python exception class names.
 REASONS = {
@@ -37,9 +41,11 @@ REASONS = {
 }
 # Every client knows these, declared or not: a server may always answer them.
 ALWAYS_STATUSES = [400, 404, 405, 413, 415, 500, 503]
-PARAM_KINDS = {"int", "string", "enum", "bool", "datetime"}
-VALUE_KINDS = PARAM_KINDS | {"number", "object", "array"}
-FORMAT_FUNCS = {"rt_is_email": "email", "rt_is_uuid": "uuid", "rt_is_date": "date"}
+PARAM_KINDS = {"int", "string", "enum", "bool", "datetime", "number"}
+VALUE_KINDS = PARAM_KINDS | {"object", "array", "raw", "union", "list"}
+FORMAT_FUNCS = {"rt_is_email": "email", "rt_is_uuid": "uuid", "rt_is_date": "date",
+                "rt_is_uri": "uri", "rt_is_ipv4": "ipv4", "rt_is_ipv6": "ipv6",
+                "rt_is_base64": "byte", "rt_is_date_time": "date-time"}
 PY_RESERVED = {"self", "body", "cls", "timeout"}
 PY_FIXED = {"ApiError", "ValidationError", "TransportError", "ProtocolError", "HttpError",
             "FieldError", "Client", "RawResponse", "Any", "Dict", "List", "Mapping", "Optional",
@@ -60,6 +66,27 @@ def camel(c_name):
 
 def py_ident(name):
     return name + "_" if keyword.iskeyword(name) or name in ("None", "True", "False") else name
+
+
+def c_lit_text(lit):
+    """The text of a C string literal clit.c_string wrote."""
+    body = lit[1:-1]
+    out = bytearray()
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch != "\\":
+            out += ch.encode("utf-8")
+            i += 1
+            continue
+        nxt = body[i + 1]
+        if nxt.isdigit():
+            out.append(int(body[i + 1:i + 4], 8))
+            i += 4
+            continue
+        out.append(ord({"n": "\n", "r": "\r", "t": "\t"}.get(nxt, nxt)))
+        i += 2
+    return out.decode("utf-8")
 
 
 def c_lit_value(lit):
@@ -109,8 +136,11 @@ class SdkOp:
     py_name: str
     py_result: str
     py_args: list                  # [(py name, ir.Param, annotation, _T literal)]
-    py_body_type: str = ""
+    py_body_type: str = ""         # the body's annotation
+    py_body_lit: str = ""          # the body's _T literal
     py_headers: list = field(default_factory=list)   # [(attr, ir.RespHeader)]
+    error_type: Optional[str] = None   # the C type of this operation's error envelope
+    error_py: Optional[str] = None     # its Python class
 
 
 @dataclass
@@ -132,6 +162,7 @@ class PyClass:
     fields: List[PyField]
     strict: bool
     checks: str                    # literal tuple of object-level checks
+    addl: Optional[tuple] = None   # a map's extra entries: (attribute, annotation, _T literal)
 
 
 @dataclass
@@ -152,16 +183,22 @@ class Model:
     py_classes: List[PyClass]
     py_enums: List[PyEnum]
     py_status_errors: list         # [(status, ClassName)]
+    warnings: list = field(default_factory=list)   # [(pointer, message)] left out of the SDKs
+    left_out: list = field(default_factory=list)   # [(label, METHOD, path, pointer, message)]
+    error_types: list = field(default_factory=list)  # every C error envelope type in use
+    regexes: list = field(default_factory=list)    # [(name, ir.Pattern)] for parameter patterns
     c_needs_escape: bool = False        # a string path/query value or any query parameter
     c_needs_header_value: bool = False  # a string header parameter
     c_needs_decode: bool = False        # an answer body to decode
+    c_needs_f64: bool = False           # a number parameter
     header_guard: str = "API_CLIENT_GEN_H"
 
 
 class _Build:
-    def __init__(self, spec, api):
+    def __init__(self, spec, api, strict):
         self.spec = spec
         self.api = api
+        self.strict = strict
         self.objects = {o.pointer: o for o in api.objects}
         self.py_names = {}
         for e in api.enums:
@@ -169,6 +206,11 @@ class _Build:
         for o in api.objects:
             self.py_names[o.name] = camel(o.name)
         self.byte_sets = {}
+        self.regexes = {}
+        self.py_failed = {}     # ObjType name -> Unsupported (a schema left out of Python)
+        self.expanding = set()  # unions being written (a cycle through unions alone)
+        self.warnings = []
+        self.left_out = []
         # Names the Python module defines itself; a schema that would take
         # one gets a Model suffix.
         self.taken_py = set(PY_FIXED)
@@ -201,7 +243,7 @@ class _Build:
         node = self.spec.get(optr)
         responses = node.get("responses") if isinstance(node, dict) else None
         for code, r in (responses if isinstance(responses, dict) else {}).items():
-            if code != "default" and 200 <= int(code) < 300:
+            if code != "default" and (not code.isdigit() or 200 <= int(code) < 300):
                 continue
             rptr = ptr_join(optr, "responses", code)
             r, rptr = self.spec.resolve(r, rptr)
@@ -211,12 +253,29 @@ class _Build:
                     or "schema" not in content[media[0]]:
                 continue
             sptr = ptr_join(rptr, "content", media[0], "schema")
-            obj, rptr2 = self.schema_obj(content[media[0]]["schema"], sptr)
+            obj, _ = self.schema_obj(content[media[0]]["schema"], sptr)
             if obj is None:
-                raise SpecError(sptr, "an error response body must be an object schema "
-                                      "under components/schemas for the client SDKs")
+                raise Unsupported(sptr, "an error response body that is not an object schema "
+                                        "is not supported by the client SDKs")
             out.append((code, obj, sptr))
         return out
+
+    def op_error_type(self, o):
+        """The one object schema of the operation's error responses (None
+        when it declares none)."""
+        found = self.error_responses(o)
+        names = []
+        for _, obj, ptr in found:
+            if obj.name not in names:
+                names.append(obj.name)
+                if len(names) > 1:
+                    raise Unsupported(ptr, "error responses of one operation in more than one "
+                                           "schema (%s) are not supported by the client SDKs (a "
+                                           "client decodes one error envelope per operation)"
+                                      % ", ".join(names))
+        if names and names[0] in self.py_failed:
+            raise self.py_failed[names[0]]
+        return names[0] if names else None
 
     # ------------------------------------------------------------ ops
 
@@ -226,6 +285,9 @@ class _Build:
         by_name = {p.name: p for p in o.params if p.location == "path"}
         path_params = [by_name[n] for n in tnames]
         other = [p for p in o.params if p.location != "path"]
+        if o.body_form:
+            for f in o.body_obj.fields:
+                self.check_value(f.shape.items if f.shape.kind == "array" else f.shape, f.pointer)
         parts = []
         for piece in re.split(r"(\{[^}]*\})", o.path):
             if not piece:
@@ -237,13 +299,16 @@ class _Build:
         successes = []
         for r in o.responses:
             if not 200 <= r.status < 300:
-                continue  # error bodies are decoded as the one envelope (error_responses)
+                continue  # error bodies are decoded as the operation's envelope
             sh = r.shape
-            if sh.kind == "array" and sh.items.kind != "object":
-                raise SpecError(sh.pointer, "the client SDKs decode array responses of objects only")
-            py_t = ("List[%s]" % self.py_names[sh.items.c_type]) if sh.kind == "array" \
-                else self.py_names[sh.c_type]
-            successes.append(Success(r.status, r.body_field, sh, py_t, self.type_lit(sh)[1]))
+            inner = sh.items if sh.kind == "array" else sh
+            if inner.kind not in ("object", "union"):
+                raise Unsupported(sh.pointer, "a %s answer body (%s%s) is not supported by the "
+                                              "client SDKs (objects, unions and arrays of them are)"
+                                  % ("array" if sh.kind == "array" else "scalar",
+                                     "array of " if sh.kind == "array" else "", inner.kind))
+            ann, lit = self.type_lit(sh)
+            successes.append(Success(r.status, r.body_field, sh, ann, lit))
         empty = [s for s in o.other_statuses if 200 <= s < 300]
         errors = sorted({int(code) for code, _, _ in self.error_responses(o) if code != "default"})
         for p in o.params:
@@ -264,8 +329,10 @@ class _Build:
         sop = SdkOp(o, fn, fn + "_response", (fn + "_params") if other else None, path_params,
                     other, parts, successes, empty, errors, text, ir_build.c_string(o.method),
                     py_name, camel("api_" + o.c_name) + "Result", args)
+        sop.error_type = self.op_error_type(o)
         if o.body_type:
-            sop.py_body_type = self.py_names[o.body_type]
+            sh = self.body_shape(o)
+            sop.py_body_type, sop.py_body_lit = self.type_lit(sh)
         used = {"status", "request_id", "body"}
         for h in o.headers:
             n = py_ident(h.c_name[len("header_"):] if h.c_name.startswith("header_") else h.c_name)
@@ -278,14 +345,66 @@ class _Build:
         self.taken_py.add(sop.py_result)
         return sop
 
+    def body_shape(self, o):
+        """The request body as a Shape (an object, a union, or a box's value)."""
+        if o.body_obj is not None:
+            sh = ir.Shape("object", o.body_obj.name, o.body_obj.pointer, obj=o.body_obj)
+            sh.type_reason = "must be an object"
+            return sh
+        u = o.body_union
+        sh = ir.Shape("union", u.name, u.pointer, union=u)
+        sh.type_reason = ir_build.TYPE_REASON["union"]
+        return sh
+
     def check_param(self, p):
-        if p.shape.kind not in PARAM_KINDS:
-            raise SpecError(p.pointer, "the client SDKs do not support %s parameters yet" % p.shape.kind)
-        for c in p.shape.checks:
-            if c.kind == "pattern" and c.pattern.set_name not in self.byte_sets:
+        sh = p.shape
+        if p.location == "cookie":
+            raise Unsupported(p.pointer, "cookie parameters are not supported by the client SDKs")
+        if sh.kind == "object":
+            # Pairs (the server's pairs_object): each property a scalar or,
+            # where a name may repeat (deepObject, form exploded), an array.
+            if p.split not in ("deep", "form_explode", "form_list", "list", "list_explode"):
+                raise Unsupported(p.pointer, "object parameters of style %r are not supported by "
+                                             "the client SDKs" % p.split)
+            for f in sh.obj.fields:
+                if f.shape.kind == "array" and p.split not in ("deep", "form_explode"):
+                    raise Unsupported(f.pointer, "an array property in an object parameter of "
+                                                 "style %r is not supported by the client SDKs"
+                                      % p.split)
+                self.check_value(f.shape.items if f.shape.kind == "array" else f.shape, f.pointer)
+            return
+        if sh.kind == "array":
+            if p.split not in ("multi", "comma") or \
+                    (p.split == "multi" and p.location != "query"):
+                raise Unsupported(p.pointer, "array parameters of style %r are not supported by "
+                                             "the client SDKs" % p.split)
+            sh = sh.items
+        self.check_value(sh, p.pointer)
+
+    def check_value(self, sh, ptr):
+        """A scalar sent as text (a parameter, a form field): its patterns
+        are compiled into the C client."""
+        if sh.kind not in PARAM_KINDS:
+            raise Unsupported(ptr, "%s parameters are not supported by the client SDKs" % sh.kind)
+        for c in sh.checks:
+            if c.kind == "pattern" and c.pattern.regex:
+                self.regexes.setdefault(c.pattern.set_name, c.pattern)
+            elif c.kind == "pattern" and c.pattern.set_name not in self.byte_sets:
                 self.byte_sets[c.pattern.set_name] = c.pattern
 
     # ------------------------------------------------------------ python
+
+    def regex_source(self, pt):
+        """The pattern as written (its pointer names it), checked to compile
+        with Python's re the way the server's PCRE2 reads it."""
+        src = self.spec.get(pt.pointer)
+        if not isinstance(src, str):
+            raise Unsupported(pt.pointer, "pattern source not found")
+        try:
+            re.compile(src, re.ASCII)
+        except re.error as exc:
+            raise Unsupported(pt.pointer, "pattern %r has no Python re counterpart (%s)" % (src, exc))
+        return src
 
     def checks_lit(self, checks, ptr):
         items = []
@@ -294,6 +413,9 @@ class _Build:
                 items.append("('length', %r, %r, %s, %s, %s)" % (
                     c.lo, c.hi, py_string(c.reason_lo), py_string(c.reason_hi),
                     py_string(c.reason_eq)))
+            elif c.kind == "pattern" and c.pattern.regex:
+                items.append("('regex', %s, %s)" % (py_string(self.regex_source(c.pattern)),
+                                                    py_string(c.pattern.reason)))
             elif c.kind == "pattern":
                 pt = c.pattern
                 words = [int(w[len("UINT64_C("):-1], 16) for w in pt.words]
@@ -303,36 +425,52 @@ class _Build:
                     py_string(pt.reason)))
             elif c.kind == "format":
                 if c.func not in FORMAT_FUNCS:
-                    raise SpecError(ptr, "format check %s has no Python counterpart" % c.func)
+                    raise Unsupported(ptr, "format check %s has no Python counterpart" % c.func)
                 items.append("('format', %r, %s)" % (FORMAT_FUNCS[c.func], py_string(c.reason)))
             elif c.kind == "compare":
                 conds = ", ".join("(%r, %r)" % (op, c_lit_value(lit)) for op, lit in c.conds)
                 items.append("('compare', (%s,), %s)" % (conds, py_string(c.reason)))
-            elif c.kind == "multiple":
-                items.append("('multiple', %r, %s)" % (c_lit_value(c.divisor), py_string(c.reason)))
+            elif c.kind in ("multiple", "fmultiple"):
+                items.append("(%r, %r, %s)" % (c.kind, c_lit_value(c.divisor), py_string(c.reason)))
             elif c.kind == "oneof":
-                vals = ", ".join(repr(c_lit_value(v)) for v in c.values)
+                vals = ", ".join(repr(c_lit_value(v)) if v not in ("true", "false")
+                                 else repr(v == "true") for v in c.values)
                 items.append("('oneof', (%s,), %s)" % (vals, py_string(c.reason)))
             elif c.kind in ("items", "props"):
                 items.append("(%r, %r, %r, %s, %s)" % (
                     c.kind, c.lo, c.hi, py_string(c.reason_lo), py_string(c.reason_hi)))
+            elif c.kind == "unique":
+                items.append("('unique', %s)" % py_string(c.reason))
             else:
-                raise SpecError(ptr, "check kind %r has no Python counterpart" % c.kind)
+                raise Unsupported(ptr, "check kind %r has no Python counterpart" % c.kind)
         return "(" + "".join(i + ", " for i in items) + ")"
 
     def type_lit(self, sh):
-        """(annotation, _T literal) of a shape."""
+        """(annotation, _T literal) of a shape; Unsupported when Python has
+        no counterpart (or it names a schema left out of Python)."""
         k = sh.kind
         if k not in VALUE_KINDS:
-            raise SpecError(sh.pointer, "the client SDKs do not support %s values yet" % k)
+            raise Unsupported(sh.pointer, "%s values are not supported by the client SDKs" % k)
+        if k == "list":
+            return self.type_lit(sh.items)
         checks = self.checks_lit(sh.checks, sh.pointer)
-        reason = py_string(sh.type_reason or ir_build.TYPE_REASON[k])
+        reason = py_string(sh.type_reason or ir_build.TYPE_REASON.get(k, "has the wrong type"))
         if k == "array":
             ann, lit = self.type_lit(sh.items)
             return "List[%s]" % ann, "_T('array', %s, items=%s, checks=%s)" % (reason, lit, checks)
         if k == "object":
+            if sh.obj.name in self.py_failed:
+                raise self.py_failed[sh.obj.name]
             name = self.py_names[sh.obj.name]
             return name, "_T('object', %s, cls=%s)" % (reason, name)
+        if k == "raw":
+            obj = sh.raw_want == "RT_JSON_OBJECT"
+            if sh.raw_want not in ("RT_JSON_OBJECT", "RT_JSON_NONE"):
+                raise Unsupported(sh.pointer, "raw JSON values of kind %s are not supported by "
+                                              "the client SDKs" % sh.raw_want)
+            return ("Dict[str, Any]" if obj else "Any"), "_T('raw', %s, want_object=%r)" % (reason, obj)
+        if k == "union":
+            return self.union_lit(sh.union, reason)
         if k == "enum":
             name = self.py_names[sh.enum.name]
             return name, "_T('enum', %s, cls=%s, reason_enum=%s)" % (
@@ -341,6 +479,33 @@ class _Build:
                "number": "float", "bool": "bool"}[k]
         bits = ", bits=%d" % sh.bits if k == "int" else ""
         return ann, "_T(%r, %s%s, checks=%s)" % (k, reason, bits, checks)
+
+    def union_lit(self, u, reason):
+        if u.name in self.expanding:
+            raise Unsupported(u.pointer, "a oneOf/anyOf that holds itself without an object "
+                                         "between is not supported by the Python client")
+        self.expanding.add(u.name)
+        try:
+            anns, lits, disc = [], [], []
+            for i, a in enumerate(u.alts):
+                ann, lit = self.type_lit(a.shape)
+                anns.append(ann)
+                lits.append(lit)
+                disc += ["%s: %d" % (py_string(c_lit_text(v)), i) for v, _ in a.disc_values]
+        finally:
+            self.expanding.discard(u.name)
+        ann = anns[0] if len(set(anns)) == 1 else "Union[%s]" % ", ".join(dict.fromkeys(anns))
+        if u.kind == "box":
+            # A bare value (a request body that is not an object): its own type.
+            if u.nullable:
+                return "Optional[%s]" % ann, "_T('nullable', %s, items=%s)" % (reason, lits[0])
+            return ann, lits[0]
+        return ann, ("_T('union', %s, alts=(%s,), ukind=%r, nullable=%r, reason_union=%s, "
+                     "reason_many=%s, disc=%s, disc_reason=%s)"
+                     % (reason, ", ".join(lits), u.kind, u.nullable, py_string(u.reason),
+                        py_string(u.reason_many),
+                        "(%s, {%s})" % (py_string(u.disc_json), ", ".join(disc))
+                        if u.disc_json else "None", py_string(u.disc_reason)))
 
     def py_class(self, obj):
         fields, used = [], {"to_json", "from_json", "validate"}
@@ -354,8 +519,33 @@ class _Build:
                 ann = "Optional[%s]" % ann
             fields.append(PyField(f.json_name, attr, ann, f.required, f.nullable, f.read_only,
                                   f.write_only, lit))
-        return PyClass(self.py_names[obj.name], obj, fields, obj.strict,
-                       self.checks_lit(obj.checks, obj.pointer))
+        cls = PyClass(self.py_names[obj.name], obj, fields, obj.strict,
+                      self.checks_lit(obj.checks, obj.pointer))
+        if obj.addl is not None:
+            attr = py_ident(obj.addl_c_name)
+            while attr in used:
+                attr += "_"
+            ann, lit = self.type_lit(obj.addl)
+            if obj.addl_nullable:
+                ann, lit = "Optional[%s]" % ann, "_T('nullable', 'must not be null', items=%s)" % lit
+            cls.addl = (attr, "Optional[Dict[str, %s]]" % ann, lit)
+        return cls
+
+    def py_classes(self):
+        """Every object schema's dataclass; one Python cannot express is left
+        out with a warning, and so is every schema that holds it."""
+        while True:
+            out, grew = [], False
+            for o in self.api.objects:
+                if o.name in self.py_failed:
+                    continue
+                try:
+                    out.append(self.py_class(o))
+                except Unsupported as exc:
+                    self.py_failed[o.name] = exc
+                    grew = True
+            if not grew:
+                return out
 
     def py_enum(self, e):
         members, used = [], set()
@@ -372,19 +562,46 @@ class _Build:
 
     # ------------------------------------------------------------ whole
 
+    def leave_out(self, o, exc):
+        if self.strict:
+            raise exc
+        msg = "%s; operation %s (%s %s) left out of the client SDKs" % (
+            exc.message, o.label, o.method, o.path)
+        self.warnings.append((exc.pointer, msg))
+        self.left_out.append((o.label, o.method, o.path, exc.pointer, exc.message))
+
     def build(self, spec_name):
         api = self.api
-        ops = [self.op(o) for o in api.ops]
-        err_types = {}
+        for ptr, msg in api.warnings:
+            self.warnings.append((ptr, msg))
+        for label, method, path, ptr, msg in api.left_out:
+            self.left_out.append((label, method, path, ptr, msg))
+        classes = self.py_classes()
+        if self.strict and self.py_failed:
+            raise next(iter(self.py_failed.values()))
+        for o in api.objects:
+            exc = self.py_failed.get(o.name)
+            if exc is not None:
+                self.warnings.append((exc.pointer, "%s; schema %s left out of the Python client"
+                                      % (exc.message, o.label)))
+        ops = []
         for o in api.ops:
-            for code, obj, ptr in self.error_responses(o):
-                err_types.setdefault(obj.name, ptr)
-        if len(err_types) > 1:
-            names = sorted(err_types)
-            raise SpecError(err_types[names[1]],
-                            "error responses use more than one schema (%s); the client SDKs "
-                            "decode one error envelope" % ", ".join(names))
-        error_type = next(iter(err_types), None)
+            snap = (dict(self.byte_sets), dict(self.regexes), set(self.taken_py))
+            try:
+                ops.append(self.op(o))
+            except Unsupported as exc:
+                self.byte_sets, self.regexes, self.taken_py = snap
+                self.leave_out(o, exc)
+        counts = {}
+        for so in ops:
+            if so.error_type:
+                counts[so.error_type] = counts.get(so.error_type, 0) + 1
+        # The envelope every client knows (api_client_raw, undeclared
+        # errors): the error schema most operations use, the first on a tie.
+        error_type = max(counts, key=lambda n: counts[n]) if counts else None
+        for so in ops:
+            so.error_type = so.error_type or error_type
+            so.error_py = self.py_names[so.error_type] if so.error_type else None
         statuses = set(ALWAYS_STATUSES)
         for so in ops:
             statuses.update(so.error_statuses)
@@ -396,22 +613,39 @@ class _Build:
                 if n and n in seen:
                     raise SpecError(so.ir.pointer, "client name %s collides with a type" % n)
         model = Model(api, spec_name, ops, error_type,
-                     self.py_names[error_type] if error_type else None,
-                     [(p.set_name.replace("api__", "api_client__"), p)
-                      for p in sorted(self.byte_sets.values(),
-                                      key=lambda p: int(p.set_name.rsplit("_", 1)[1]))],
-                     [self.py_class(o) for o in api.objects],
-                     [self.py_enum(e) for e in api.enums], py_errors)
+                      self.py_names[error_type] if error_type else None,
+                      [(p.set_name.replace("api__", "api_client__"), p)
+                       for p in sorted(self.byte_sets.values(),
+                                       key=lambda p: int(p.set_name.rsplit("_", 1)[1]))],
+                      classes, [self.py_enum(e) for e in api.enums], py_errors)
+        model.regexes = [(p.set_name.replace("api__", "api_client__"), p)
+                         for p in sorted(self.regexes.values(),
+                                         key=lambda p: int(p.set_name.rsplit("_", 1)[1]))]
+        model.warnings = self.warnings
+        model.left_out = self.left_out
+        model.error_types = sorted({so.error_type for so in ops if so.error_type} |
+                                   ({error_type} if error_type else set()))
         params = [p for so in ops for p in so.ir.params]
-        model.c_needs_escape = any(p.location == "query" or
-                                   (p.location == "path" and p.shape.kind in ("string", "datetime"))
-                                   for p in params)
-        model.c_needs_header_value = any(p.location == "header" and p.shape.kind == "string"
-                                         for p in params)
+        # (location, shape) of every scalar a call writes as text.
+        texts = []
+        for p in params:
+            if p.shape.kind == "object":
+                texts += [(p.location, f.shape.items or f.shape) for f in p.shape.obj.fields]
+            else:
+                texts.append((p.location, p.shape.items or p.shape))
+        texts += [("form", f.shape.items or f.shape) for so in ops if so.ir.body_form
+                  for f in so.ir.body_obj.fields]
+        model.c_needs_escape = any(p.location == "query" and p.split not in ("deep", "form_explode")
+                                   for p in params) or \
+            any(loc != "header" and sh.kind in ("string", "datetime", "enum") for loc, sh in texts)
+        model.c_needs_header_value = any(loc == "header" and sh.kind == "string" for loc, sh in texts)
+        model.c_needs_f64 = any(sh.kind == "number" for _, sh in texts)
         model.c_needs_decode = bool(error_type) or any(so.successes for so in ops)
         return model
 
 
-def build(spec, spec_name):
-    api = ir_build.build_api(spec, spec_name)
-    return _Build(spec, api).build(spec_name)
+def build(spec, spec_name, strict=False):
+    """The SDK model; with strict, a construct the SDKs (or the server
+    generator) leave out is an error (Unsupported, a SpecError)."""
+    api = ir_build.build_api(spec, spec_name, strict=strict)
+    return _Build(spec, api, strict).build(spec_name)

@@ -45,14 +45,16 @@ sdk/c/api_client.gen.c sdk/c/api_client.gen.h sdk/python/api_client.py: $(SDK_ST
 endif
 
 # The C client links the server's generated types and the runtime pieces
-# they need (no libmicrohttpd, no libpq), plus libcurl.
+# they need (no libmicrohttpd, no libpq; regex.c for PCRE2 patterns), plus
+# libcurl.
 SDK_C_OBJ := $(call obj,sdk/c/api_client.gen.c generated/api_types.gen.c \
-    src/runtime/rt.c src/runtime/json.c src/runtime/validate.c)
+    src/runtime/rt.c src/runtime/json.c src/runtime/validate.c src/runtime/regex.c \
+    src/runtime/log.c)
 $(B)/obj/sdk/c/%.o $(B)/obj/tests/sdk/%.o: CPPFLAGS += -Isdk/c
 $(B)/obj/sdk/c/api_client.gen.o: sdk/c/api_client.gen.h
 
 $(B)/tests/sdk/c_sdk_test: $(B)/obj/tests/sdk/c_sdk_test.o $(SDK_C_OBJ)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcriterion -lcurl -lpthread -lm
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcriterion -lcurl -lpcre2-8 -lpthread -lm
 
 sdk-c-test: $(B)/tests/sdk/c_sdk_test

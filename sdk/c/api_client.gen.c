@@ -207,6 +207,7 @@ static void api_client__put_escaped(rt_buf *b, const char *s, size_t len)
 }
 
 
+
 static size_t api_client__on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     api_client *c = ud;
@@ -429,8 +430,8 @@ static api_client_rc api_client__decoded(api_client *c, rt_json_dec *d, int rc, 
     return API_CLIENT_OK;
 }
 
-/* An error status: the envelope decoded into *err. */
-static api_client_rc api_client__error(api_client *c, int status, api_error *err)
+/* An error status: the envelope (api_error) decoded into *err. */
+static api_client_rc api_client__error_api_error(api_client *c, int status, api_error *err)
 {
     rt_json_dec d;
     rt_path p;
@@ -502,7 +503,7 @@ api_client_rc api_client_raw(api_client *c, const char *method, const char *path
     copy[c->resp.len] = '\0';
     out->body = (rt_str){ copy, c->resp.len };
     if (out->status >= 400 && c->resp.len > 0 && api_client__is_json(out->content_type))
-        return api_client__error(c, out->status, &out->error);
+        return api_client__error_api_error(c, out->status, &out->error);
     return out->status >= 400 ? API_CLIENT_E_STATUS : API_CLIENT_OK;
 }
 
@@ -545,7 +546,7 @@ api_client_rc api_client_get_healthz(api_client *c, api_client_get_healthz_respo
         break;
     }
     if (out->status >= 400)
-        return api_client__error(c, out->status, &out->error);
+        return api_client__error_api_error(c, out->status, &out->error);
     return api_client__undeclared(c, out->status);
 }
 
@@ -588,7 +589,7 @@ api_client_rc api_client_get_readyz(api_client *c, api_client_get_readyz_respons
         break;
     }
     if (out->status >= 400)
-        return api_client__error(c, out->status, &out->error);
+        return api_client__error_api_error(c, out->status, &out->error);
     return api_client__undeclared(c, out->status);
 }
 
@@ -647,7 +648,7 @@ api_client_rc api_client_create_user(api_client *c, const api_new_user *body, ap
         break;
     }
     if (out->status >= 400)
-        return api_client__error(c, out->status, &out->error);
+        return api_client__error_api_error(c, out->status, &out->error);
     return api_client__undeclared(c, out->status);
 }
 
@@ -719,7 +720,7 @@ api_client_rc api_client_list_users(api_client *c, const api_client_list_users_p
         break;
     }
     if (out->status >= 400)
-        return api_client__error(c, out->status, &out->error);
+        return api_client__error_api_error(c, out->status, &out->error);
     return api_client__undeclared(c, out->status);
 }
 
@@ -765,7 +766,7 @@ api_client_rc api_client_get_user(api_client *c, int64_t id, api_client_get_user
         break;
     }
     if (out->status >= 400)
-        return api_client__error(c, out->status, &out->error);
+        return api_client__error_api_error(c, out->status, &out->error);
     return api_client__undeclared(c, out->status);
 }
 
@@ -826,7 +827,7 @@ api_client_rc api_client_update_user(api_client *c, int64_t id, const api_user_p
         break;
     }
     if (out->status >= 400)
-        return api_client__error(c, out->status, &out->error);
+        return api_client__error_api_error(c, out->status, &out->error);
     return api_client__undeclared(c, out->status);
 }
 
@@ -858,6 +859,6 @@ api_client_rc api_client_delete_user(api_client *c, int64_t id, api_client_delet
         break;
     }
     if (out->status >= 400)
-        return api_client__error(c, out->status, &out->error);
+        return api_client__error_api_error(c, out->status, &out->error);
     return api_client__undeclared(c, out->status);
 }

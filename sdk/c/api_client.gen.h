@@ -37,8 +37,10 @@ typedef enum api_client_rc {
 /* "OK", "E_STATUS", ... (static storage). */
 const char *api_client_rc_name(api_client_rc rc);
 
-/* A client for base_url (e.g. "http://127.0.0.1:8080"; a trailing slash is
- * dropped). NULL when out of memory or libcurl cannot start. */
+/* A client for base_url, the server's absolute URL (e.g.
+ * "http://127.0.0.1:8080" or "https://host/prefix"; a trailing slash is
+ * dropped). The spec's `servers` are never used: the caller says where the
+ * server is. NULL when out of memory or libcurl cannot start. */
 api_client *api_client_new(const char *base_url);
 /* Closes the connection and frees the client and every result it handed out. */
 void api_client_free(api_client *c);

@@ -193,7 +193,90 @@ def _is_date(s: str) -> bool:
     return True
 
 
-_FORMATS = {"email": _is_email, "uuid": lambda s: bool(_UUID.match(s)), "date": _is_date}
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_URI_BAD = frozenset(range(0x21)) | frozenset(b'\x7f"<>\\^`{|}')
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+_B64 = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+
+
+def _is_uri(s: str) -> bool:
+    """The server's rt_is_uri: a scheme, then no space, control or unsafe
+    byte, and every % followed by two hex digits."""
+    m = _SCHEME.match(s)
+    if not m:
+        return False
+    b = s.encode("utf-8", "surrogatepass")
+    i = m.end()
+    while i < len(b):
+        if b[i] in _URI_BAD:
+            return False
+        if b[i] == 0x25:
+            if i + 2 >= len(b) or b[i + 1] not in _HEX or b[i + 2] not in _HEX:
+                return False
+            i += 2
+        i += 1
+    return True
+
+
+def _ipv4_text(s: str) -> bool:
+    """Four decimal parts 0-255, no leading zeros (rt_is_ipv4)."""
+    parts = s.split(".")
+    return len(parts) == 4 and all(
+        1 <= len(x) <= 3 and x.isascii() and x.isdigit() and int(x) <= 255 and
+        not (len(x) > 1 and x[0] == "0") for x in parts)
+
+
+def _is_ipv6(s: str) -> bool:
+    """The server's rt_is_ipv6, step by step: groups of 1-4 hex digits, one
+    :: for a run of zero groups, an IPv4 address for the last two."""
+    b = s.encode("utf-8", "surrogatepass")
+    n, i, groups, gap = len(b), 0, 0, False
+    if n < 2 or n > 45:
+        return False
+    if b[0] == 0x3A:
+        if b[1] != 0x3A:
+            return False
+        gap, i = True, 2
+        if i == n:
+            return True
+    while i < n:
+        start = i
+        while i < n and b[i] in _HEX and i - start < 4:
+            i += 1
+        if i < n and b[i] == 0x2E:
+            if not _ipv4_text(b[start:].decode("latin-1")):
+                return False
+            groups += 2
+            break
+        if i == start:
+            return False
+        groups += 1
+        if i == n:
+            break
+        if b[i] != 0x3A:
+            return False
+        i += 1
+        if i < n and b[i] == 0x3A:
+            if gap:
+                return False
+            gap = True
+            i += 1
+            if i == n:
+                break
+        elif i == n:
+            return False
+    return groups <= 7 if gap else groups == 8
+
+
+def _is_base64(s: str) -> bool:
+    b = s.encode("utf-8", "surrogatepass")
+    core = b.rstrip(b"=")
+    return len(b) % 4 == 0 and len(b) - len(core) <= 2 and all(ch in _B64 for ch in core)
+
+
+_FORMATS = {"email": _is_email, "uuid": lambda s: bool(_UUID.match(s)), "date": _is_date,
+            "uri": _is_uri, "ipv4": _ipv4_text, "ipv6": _is_ipv6, "byte": _is_base64,
+            "date-time": lambda s: bool(_DATE_TIME.match(s))}
 _INT_RANGE = {32: (-2**31, 2**31 - 1), 64: (-2**63, 2**63 - 1)}
 _BROKEN = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
            ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
@@ -201,13 +284,22 @@ _BROKEN = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
 
 class _T:
     """One value's type: kind (string, datetime, int, number, bool, enum,
-    object, array), the reason for a wrong type, and its checks."""
-    __slots__ = ("kind", "reason", "cls", "items", "checks", "bits", "reason_enum")
+    object, array, raw: any JSON value, union: oneOf/anyOf, nullable: items
+    or null), the reason for a wrong type, and its checks."""
+    __slots__ = ("kind", "reason", "cls", "items", "checks", "bits", "reason_enum", "alts",
+                 "ukind", "nullable", "reason_union", "reason_many", "disc", "disc_reason",
+                 "want_object")
 
     def __init__(self, kind: str, reason: str, cls: Any = None, items: Optional["_T"] = None,
-                 checks: tuple = (), bits: int = 64, reason_enum: str = ""):
+                 checks: tuple = (), bits: int = 64, reason_enum: str = "", alts: tuple = (),
+                 ukind: str = "", nullable: bool = False, reason_union: str = "",
+                 reason_many: str = "", disc: Optional[tuple] = None, disc_reason: str = "",
+                 want_object: bool = False):
         self.kind, self.reason, self.cls, self.items = kind, reason, cls, items
         self.checks, self.bits, self.reason_enum = checks, bits, reason_enum
+        self.alts, self.ukind, self.nullable = alts, ukind, nullable
+        self.reason_union, self.reason_many = reason_union, reason_many
+        self.disc, self.disc_reason, self.want_object = disc, disc_reason, want_object
 
 
 class _F:
@@ -242,9 +334,21 @@ def _check(v: Any, checks: tuple, field: str, errs: List[FieldError]) -> None:
             n = len(v) if code_points else len(raw)
             if any(not (mask >> b) & 1 for b in raw) or n < lo or (hi is not None and n > hi):
                 errs.append(FieldError(field, reason))
+        elif kind == "regex":
+            # PCRE2 as the server compiles it: \d \w \s ASCII, unanchored.
+            if not re.search(c[1], v, re.ASCII):
+                errs.append(FieldError(field, c[2]))
         elif kind == "format":
             if not _FORMATS[c[1]](v):
                 errs.append(FieldError(field, c[2]))
+        elif kind == "fmultiple":
+            q = v / c[1]
+            if not math.isfinite(q) or abs(q - round(q)) > 1e-9 * max(1.0, abs(q)):
+                errs.append(FieldError(field, c[2]))
+        elif kind == "unique":
+            seen = [json.dumps(_plain(x), sort_keys=True) for x in v]
+            if len(set(seen)) != len(seen):
+                errs.append(FieldError(field, c[1]))
         elif kind == "compare":
             if any(_BROKEN[op](v, bound) for op, bound in c[1]):
                 errs.append(FieldError(field, c[2]))
@@ -263,10 +367,72 @@ def _check(v: Any, checks: tuple, field: str, errs: List[FieldError]) -> None:
                 errs.append(FieldError(field, r_hi))
 
 
+def _plain(v: Any) -> Any:
+    """A value of any type as plain JSON data (dataclasses, enums and times written out)."""
+    if isinstance(v, _Model):
+        return v.to_json()
+    if isinstance(v, enum.Enum):
+        return v.value
+    if isinstance(v, datetime.datetime):
+        return _format_time(v)
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, Mapping):
+        return {k: _plain(x) for k, x in v.items()}
+    return v
+
+
+def _union_pick(v: Any, t: _T, field: str, errs: List[FieldError]) -> Optional[_T]:
+    """The alternative of a union that the value v takes (None: errors added).
+    A dataclass takes its own (as the C client's `which` does); any other
+    value the alternatives it satisfies, as the server decodes one."""
+    if isinstance(v, _Model) or t.disc is not None:
+        for a in t.alts:
+            if a.kind == "object" and isinstance(v, a.cls):
+                return a
+        errs.append(FieldError(field, t.reason_union))
+        return None
+    matched = []
+    for a in t.alts:
+        e: List[FieldError] = []
+        _validate(v, a, field, e)
+        if not e:
+            matched.append(a)
+            if t.ukind == "anyOf":
+                break
+    if not matched:
+        errs.append(FieldError(field, t.reason_union))
+        return None
+    if len(matched) > 1:
+        errs.append(FieldError(field, t.reason_many))
+        return None
+    return matched[0]
+
+
 def _validate(v: Any, t: _T, field: str, errs: List[FieldError]) -> None:
     """Every rule of t that the Python value v breaks (types included, since
     dataclasses do not check them)."""
     k = t.kind
+    if k == "nullable":
+        if v is not None:
+            _validate(v, t.items, field, errs)
+        return
+    if k == "raw":
+        if t.want_object and not isinstance(v, Mapping):
+            errs.append(FieldError(field, t.reason))
+            return
+        try:
+            json.dumps(_plain(v), allow_nan=False)
+        except (TypeError, ValueError):
+            errs.append(FieldError(field, "must be a JSON value"))
+        return
+    if k == "union":
+        if v is None and t.nullable:
+            return
+        a = _union_pick(v, t, field, errs)
+        if a is not None:
+            _validate(v, a, field, errs)
+        return
     if k == "object":
         if not isinstance(v, t.cls):
             errs.append(FieldError(field, t.reason))
@@ -282,6 +448,11 @@ def _validate(v: Any, t: _T, field: str, errs: List[FieldError]) -> None:
                 continue
             present += 1
             _validate(x, f.type, _ptr(field, f.json), errs)
+        if t.cls._addl is not None:
+            extra = getattr(v, t.cls._addl[0]) or {}
+            for key, x in extra.items():
+                present += 1
+                _validate(x, t.cls._addl[1], _ptr(field, key), errs)
         _check(range(present), t.cls._checks, field, errs)
         return
     if k == "array":
@@ -329,6 +500,8 @@ def _encode(v: Any, t: _T) -> Any:
     if v is None:
         return None
     k = t.kind
+    if k in ("union", "raw", "nullable"):
+        return _plain(v)
     if k == "object" and isinstance(v, t.cls):
         return v.to_json()
     if k == "array" and isinstance(v, (list, tuple)):
@@ -344,6 +517,40 @@ def _decode(raw: Any, t: _T, field: str, errs: List[FieldError]) -> Any:
     """A JSON value into its Python type; type errors go to errs with the
     server's reasons, and the value becomes None."""
     k = t.kind
+    if k == "nullable":
+        return None if raw is None else _decode(raw, t.items, field, errs)
+    if k == "raw":
+        if t.want_object and not isinstance(raw, dict):
+            return _bad(field, t.reason, errs)
+        return raw
+    if k == "union":
+        if raw is None and t.nullable:
+            return None
+        if t.disc is not None:
+            prop, table = t.disc
+            if not isinstance(raw, dict):
+                return _bad(field, t.reason, errs)
+            tag = raw.get(prop)
+            if prop not in raw:
+                return _bad(_ptr(field, prop), "is required", errs)
+            if not isinstance(tag, str) or tag not in table:
+                return _bad(_ptr(field, prop), t.disc_reason, errs)
+            return _decode(raw, t.alts[table[tag]], field, errs)
+        found = []
+        for a in t.alts:
+            e: List[FieldError] = []
+            x = _decode(raw, a, field, e)
+            if not e:
+                _validate(x, a, field, e)
+            if not e:
+                found.append(x)
+                if t.ukind == "anyOf":
+                    break
+        if not found:
+            return _bad(field, t.reason_union, errs)
+        if len(found) > 1:
+            return _bad(field, t.reason_many, errs)
+        return found[0]
     if k == "object":
         return t.cls.from_json(raw, field, errs) if isinstance(raw, dict) else _bad(field, t.reason, errs)
     if k == "array":
@@ -400,6 +607,7 @@ class _Model:
     _fields: ClassVar[Tuple[_F, ...]] = ()
     _checks: ClassVar[tuple] = ()
     _strict: ClassVar[bool] = False
+    _addl: ClassVar[Optional[Tuple[str, _T]]] = None   # a map: (attribute, type of a value)
 
     def to_json(self) -> Dict[str, Any]:
         """The JSON object (absent optional fields left out)."""
@@ -409,6 +617,9 @@ class _Model:
             if v is None and not (f.required and f.nullable):
                 continue
             out[f.json] = _encode(v, f.type)
+        if self._addl is not None:
+            for key, v in (getattr(self, self._addl[0]) or {}).items():
+                out[key] = _encode(v, self._addl[1])
         return out
 
     @classmethod
@@ -426,6 +637,9 @@ class _Model:
         kw: Dict[str, Any] = {}
         for key, value in raw.items():
             f = by_json.get(key)
+            if f is None and cls._addl is not None:
+                kw.setdefault(cls._addl[0], {})[key] = _decode(value, cls._addl[1], _ptr(field, key), own)
+                continue
             if f is None:
                 if cls._strict:
                     own.append(FieldError(_ptr(field, key), "unknown field"))
@@ -704,7 +918,69 @@ def _is_json(content_type: Optional[str]) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
+def _validate_param(v: Any, t: _T, field: str, errs: List[FieldError]) -> None:
+    """A parameter's rules, reported at "<in>.<name>" (an array's elements too, as the server does)."""
+    if t.kind != "array":
+        _validate(v, t, field, errs)
+        return
+    if not isinstance(v, (list, tuple)):
+        errs.append(FieldError(field, t.reason))
+        return
+    _check(v, [c for c in t.checks if c[0] == "items"], field, errs)
+    for x in v:
+        _validate(x, t.items, field, errs)
+
+
+def _pairs_object(v: Any, t: _T, prefix: str, errs: List[FieldError], check: bool) -> Any:
+    """An object parameter or form body as its dataclass (from a mapping
+    too), checked when asked; errors at prefix + property ("query.f.name",
+    or "/name" for a form body), as the server reports them. Unchecked, a
+    mapping is sent as it is."""
+    if not check:
+        return v
+    own: List[FieldError] = []
+    if isinstance(v, Mapping):
+        v = t.cls.from_json(dict(v), "", own)
+    more: List[FieldError] = []
+    _validate(v, t, "", more)
+    _merge(own, more)
+    errs += [FieldError(prefix + e.field[1:] if e.field else prefix.rstrip("./") or "", e.reason)
+             for e in own]
+    return v
+
+
+def _pairs(v: Any, t: _T) -> List[Tuple[str, str]]:
+    """The present properties of an object as (name, text) pairs, an array's
+    elements each a pair of its own."""
+    out: List[Tuple[str, str]] = []
+    if isinstance(v, Mapping):
+        for k, x in v.items():
+            for e in (x if isinstance(x, (list, tuple)) else [x]):
+                out.append((str(k), _param_text(e, _T("raw", ""))))
+        return out
+    for f in (type(v)._fields if isinstance(v, _Model) else ()):
+        x = getattr(v, f.attr)
+        if x is None:
+            continue
+        if f.type.kind == "array":
+            out += [(f.json, _param_text(e, f.type.items)) for e in x]
+        else:
+            out.append((f.json, _param_text(x, f.type)))
+    return out
+
+
+def _list_text(pairs: List[Tuple[str, str]], explode: bool) -> str:
+    """Pairs as one list: "k,v,k,v", or with explode "k=v,k=v"."""
+    return ",".join(k + ("=" if explode else ",") + x for k, x in pairs)
+
+
 def _param_text(v: Any, t: _T) -> str:
+    """A parameter's text: an array's elements joined by commas (form with
+    explode false, simple)."""
+    if t.kind == "array":
+        return ",".join(_param_text(x, t.items) for x in v)
+    if t.kind == "number" and isinstance(v, float):
+        return repr(v)
     if t.kind == "bool" or isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, enum.Enum):
@@ -722,6 +998,8 @@ class Client:
 
     def __init__(self, base_url: str, *, timeout: float = 30.0, validate: bool = True,
                  request_id: Optional[str] = None):
+        # The caller says where the server is: the spec's `servers` (which
+        # may be relative, like "." for a server behind a prefix) are never used.
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.validate = validate
@@ -759,7 +1037,7 @@ class Client:
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             raise TransportError("%s %s: %s" % (method, path_and_query, exc)) from exc
 
-    def _error(self, raw: RawResponse) -> HttpError:
+    def _error(self, raw: RawResponse, cls: Any = Error) -> HttpError:
         body: Any = raw.body.decode("utf-8", "replace")
         envelope = None
         if _is_json(_header(raw.headers, "Content-Type")):
@@ -767,10 +1045,11 @@ class Client:
                 body = json.loads(raw.body)
             except ValueError:
                 pass
-            errs: List[FieldError] = []
-            envelope = Error.from_json(body, "", errs) if isinstance(body, dict) else None
-            if envelope is not None and (errs or envelope.validate()):
-                envelope = None
+            if cls is not None and isinstance(body, dict):
+                errs: List[FieldError] = []
+                envelope = cls.from_json(body, "", errs)
+                if envelope is not None and (errs or envelope.validate()):
+                    envelope = None
         kind = _ERROR_BY_STATUS.get(raw.status, HttpError)
         return kind(raw.status, envelope, body, raw.request_id, raw.headers)
 
@@ -792,15 +1071,15 @@ class Client:
             raise ProtocolError("status %d: the answer breaks the spec" % raw.status, raw.status, errs)
         return out
 
-    def _body(self, body: Any, cls: Any, errs: List[FieldError]) -> bytes:
+    def _body(self, body: Any, t: _T, errs: List[FieldError]) -> bytes:
         """The request body as JSON bytes, checked when validation is on."""
         if self.validate:
-            if isinstance(body, Mapping):
-                body = cls.from_json(body, "", errs)
+            if t.kind in ("object", "union") and isinstance(body, Mapping):
+                body = _decode(dict(body), t, "", errs)
             more: List[FieldError] = []
-            _validate(body, _T("object", "must be an object", cls=cls), "", more)
+            _validate(body, t, "", more)
             _merge(errs, more)
-        value = body.to_json() if isinstance(body, _Model) else body
+        value = _encode(body, t)
         try:
             return json.dumps(value, ensure_ascii=False, separators=(",", ":"),
                               allow_nan=False).encode("utf-8")
@@ -819,13 +1098,13 @@ class Client:
         target = ""
         target += '/healthz'
         extra: Dict[str, str] = {}
-        raw = self._send('GET', target, data, "application/json" if data is not None else None,
-                         extra)
+        raw = self._send('GET', target, data,
+                         'application/json' if data is not None else None, extra)
         rid = raw.request_id
         if raw.status == 200:
             return GetHealthzResult(raw.status, rid, self._answer(raw, _T('object', 'must be an object', cls=Health)))
         if raw.status >= 400:
-            raise self._error(raw)
+            raise self._error(raw, Error)
         raise ProtocolError("undeclared status %d" % raw.status, raw.status)
 
     def get_readyz(self) -> GetReadyzResult:
@@ -839,13 +1118,13 @@ class Client:
         target = ""
         target += '/readyz'
         extra: Dict[str, str] = {}
-        raw = self._send('GET', target, data, "application/json" if data is not None else None,
-                         extra)
+        raw = self._send('GET', target, data,
+                         'application/json' if data is not None else None, extra)
         rid = raw.request_id
         if raw.status == 200:
             return GetReadyzResult(raw.status, rid, self._answer(raw, _T('object', 'must be an object', cls=Health)))
         if raw.status >= 400:
-            raise self._error(raw)
+            raise self._error(raw, Error)
         raise ProtocolError("undeclared status %d" % raw.status, raw.status)
 
     def create_user(self, body: Union[NewUser, Mapping[str, Any]]) -> CreateUserResult:
@@ -853,19 +1132,19 @@ class Client:
 
         Returns CreateUserResult (success 201; errors 400, 409, 413, 415, 503, 504); an error status raises its HttpError."""
         errs: List[FieldError] = []
-        data: Optional[bytes] = self._body(body, NewUser, errs)
+        data: Optional[bytes] = self._body(body, _T('object', 'must be an object', cls=NewUser), errs)
         if errs:
             raise ValidationError(errs)
         target = ""
         target += '/users'
         extra: Dict[str, str] = {}
-        raw = self._send('POST', target, data, "application/json" if data is not None else None,
-                         extra)
+        raw = self._send('POST', target, data,
+                         'application/json' if data is not None else None, extra)
         rid = raw.request_id
         if raw.status == 201:
             return CreateUserResult(raw.status, rid, self._answer(raw, _T('object', 'must be an object', cls=User)), _header(raw.headers, 'Location'))
         if raw.status >= 400:
-            raise self._error(raw)
+            raise self._error(raw, Error)
         raise ProtocolError("undeclared status %d" % raw.status, raw.status)
 
     def list_users(self, *, limit: Optional[int] = None, after: Optional[int] = None) -> ListUsersResult:
@@ -874,9 +1153,9 @@ class Client:
         Returns ListUsersResult (success 200; errors 400, 503, 504); an error status raises its HttpError."""
         errs: List[FieldError] = []
         if limit is not None and self.validate:
-            _validate(limit, _T('int', 'must be an integer', bits=32, checks=(('compare', (('<', 1), ('>', 100),), 'must be between 1 and 100'), )), 'query.limit', errs)
+            _validate_param(limit, _T('int', 'must be an integer', bits=32, checks=(('compare', (('<', 1), ('>', 100),), 'must be between 1 and 100'), )), 'query.limit', errs)
         if after is not None and self.validate:
-            _validate(after, _T('int', 'must be an integer', bits=64, checks=(('compare', (('<', 0),), 'must be >= 0'), )), 'query.after', errs)
+            _validate_param(after, _T('int', 'must be an integer', bits=64, checks=(('compare', (('<', 0),), 'must be >= 0'), )), 'query.after', errs)
         data: Optional[bytes] = None
         if errs:
             raise ValidationError(errs)
@@ -890,13 +1169,13 @@ class Client:
         if query:
             target += "?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
         extra: Dict[str, str] = {}
-        raw = self._send('GET', target, data, "application/json" if data is not None else None,
-                         extra)
+        raw = self._send('GET', target, data,
+                         'application/json' if data is not None else None, extra)
         rid = raw.request_id
         if raw.status == 200:
             return ListUsersResult(raw.status, rid, self._answer(raw, _T('object', 'must be an object', cls=UserList)))
         if raw.status >= 400:
-            raise self._error(raw)
+            raise self._error(raw, Error)
         raise ProtocolError("undeclared status %d" % raw.status, raw.status)
 
     def get_user(self, id: int) -> GetUserResult:
@@ -907,7 +1186,7 @@ class Client:
         if id is None:
             errs.append(FieldError('path.id', "is required"))
         elif self.validate:
-            _validate(id, _T('int', 'must be an integer', bits=64, checks=(('compare', (('<', 1),), 'must be >= 1'), )), 'path.id', errs)
+            _validate_param(id, _T('int', 'must be an integer', bits=64, checks=(('compare', (('<', 1),), 'must be >= 1'), )), 'path.id', errs)
         data: Optional[bytes] = None
         if errs:
             raise ValidationError(errs)
@@ -915,13 +1194,13 @@ class Client:
         target += '/users/'
         target += urllib.parse.quote(_param_text(id, _T('int', 'must be an integer', bits=64, checks=(('compare', (('<', 1),), 'must be >= 1'), ))), safe="")
         extra: Dict[str, str] = {}
-        raw = self._send('GET', target, data, "application/json" if data is not None else None,
-                         extra)
+        raw = self._send('GET', target, data,
+                         'application/json' if data is not None else None, extra)
         rid = raw.request_id
         if raw.status == 200:
             return GetUserResult(raw.status, rid, self._answer(raw, _T('object', 'must be an object', cls=User)))
         if raw.status >= 400:
-            raise self._error(raw)
+            raise self._error(raw, Error)
         raise ProtocolError("undeclared status %d" % raw.status, raw.status)
 
     def update_user(self, id: int, body: Union[UserPatch, Mapping[str, Any]]) -> UpdateUserResult:
@@ -932,21 +1211,21 @@ class Client:
         if id is None:
             errs.append(FieldError('path.id', "is required"))
         elif self.validate:
-            _validate(id, _T('int', 'must be an integer', bits=64, checks=(('compare', (('<', 1),), 'must be >= 1'), )), 'path.id', errs)
-        data: Optional[bytes] = self._body(body, UserPatch, errs)
+            _validate_param(id, _T('int', 'must be an integer', bits=64, checks=(('compare', (('<', 1),), 'must be >= 1'), )), 'path.id', errs)
+        data: Optional[bytes] = self._body(body, _T('object', 'must be an object', cls=UserPatch), errs)
         if errs:
             raise ValidationError(errs)
         target = ""
         target += '/users/'
         target += urllib.parse.quote(_param_text(id, _T('int', 'must be an integer', bits=64, checks=(('compare', (('<', 1),), 'must be >= 1'), ))), safe="")
         extra: Dict[str, str] = {}
-        raw = self._send('PATCH', target, data, "application/json" if data is not None else None,
-                         extra)
+        raw = self._send('PATCH', target, data,
+                         'application/json' if data is not None else None, extra)
         rid = raw.request_id
         if raw.status == 200:
             return UpdateUserResult(raw.status, rid, self._answer(raw, _T('object', 'must be an object', cls=User)))
         if raw.status >= 400:
-            raise self._error(raw)
+            raise self._error(raw, Error)
         raise ProtocolError("undeclared status %d" % raw.status, raw.status)
 
     def delete_user(self, id: int) -> DeleteUserResult:
@@ -957,7 +1236,7 @@ class Client:
         if id is None:
             errs.append(FieldError('path.id', "is required"))
         elif self.validate:
-            _validate(id, _T('int', 'must be an integer', bits=64, checks=(('compare', (('<', 1),), 'must be >= 1'), )), 'path.id', errs)
+            _validate_param(id, _T('int', 'must be an integer', bits=64, checks=(('compare', (('<', 1),), 'must be >= 1'), )), 'path.id', errs)
         data: Optional[bytes] = None
         if errs:
             raise ValidationError(errs)
@@ -965,13 +1244,13 @@ class Client:
         target += '/users/'
         target += urllib.parse.quote(_param_text(id, _T('int', 'must be an integer', bits=64, checks=(('compare', (('<', 1),), 'must be >= 1'), ))), safe="")
         extra: Dict[str, str] = {}
-        raw = self._send('DELETE', target, data, "application/json" if data is not None else None,
-                         extra)
+        raw = self._send('DELETE', target, data,
+                         'application/json' if data is not None else None, extra)
         rid = raw.request_id
         if raw.status in (204,):
             return DeleteUserResult(raw.status, rid, None)
         if raw.status >= 400:
-            raise self._error(raw)
+            raise self._error(raw, Error)
         raise ProtocolError("undeclared status %d" % raw.status, raw.status)
 
 
