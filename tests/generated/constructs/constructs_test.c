@@ -350,6 +350,7 @@ static const char *post(const char *path, const char *body)
     cur.req.body_len = strlen(body);
     memcpy(cur.body, body, cur.req.body_len);
     cur.req.body = cur.body;
+    cur.req.media = RT_MEDIA_FORM;
     rt_errs_init(&cur.req.errs);
     rt_buf_init(&cur.resp.body);
     cur.resp.status = 200;
