@@ -44,6 +44,7 @@
  *    arena is reset.
  */
 #include "http.h"
+#include "http_priv.h"
 
 #include "json.h"
 #include "log.h"
@@ -859,6 +860,11 @@ rt_str rt_req_query(const rt_req *r, const char *name, bool *present)
     if (present)
         *present = q.found;
     return q.value;
+}
+
+struct MHD_Connection *rt__req_conn(const rt_req *req)
+{
+    return req && req->priv ? req->priv->conn : NULL;
 }
 
 rt_status rt_req_fail(rt_req *r, rt_status st, const char *msg)
