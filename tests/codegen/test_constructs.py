@@ -20,6 +20,7 @@ from test_generator import (CORPORA, ROOT, build, field, load, obj,  # noqa: E40
                             schemas)
 
 import ir_build  # noqa: E402
+import spec_loader  # noqa: E402
 from spec_loader import SpecError, Unsupported  # noqa: E402
 
 
@@ -481,10 +482,19 @@ class SpecWarnings(unittest.TestCase):
             T:
               type: object
               properties:
-                t: {type: string, example: 18:00}
-                ok: {type: string, example: '18:00'}
+                t: {type: string, example: 42}
+                ok: {type: string, example: '42'}
+                time: {type: string, example: 18:00}
         """))
         self.assertEqual([p for p, _ in api.notes], ["/components/schemas/T/properties/t/example"])
+
+    def test_yaml_is_read_as_yaml_1_2(self):
+        # The core schema: 18:00 and yes are strings, 017 is decimal; no
+        # YAML 1.1 base-60 numbers, yes/no booleans or timestamps.
+        doc = spec_loader.parse_document(
+            b"a: 18:00\nb: yes\nc: 017\nd: 0x1F\ne: 1e3\nf: 2020-01-01\ng: ~\nh: False\n", "t")
+        self.assertEqual(doc, {"a": "18:00", "b": "yes", "c": 17, "d": 31, "e": 1000.0,
+                               "f": "2020-01-01", "g": None, "h": False})
 
     def test_callbacks_and_webhooks_are_ignored(self):
         api = build(paths("""
