@@ -65,7 +65,7 @@ GEN_STAMP := build/generated.stamp
 $(GEN_STAMP): $(SPEC) $(CODEGEN_DEPS)
 	@mkdir -p $(@D)
 	@test -n "$(PY)" || { scripts/find-python.sh; exit 1; }
-	$(Q)$(PY) codegen/generate.py --spec $(SPEC) --out $(OUT) $(if $(filter generated,$(OUT)),,--scaffold) $(GENFLAGS)
+	$(Q)$(PY) codegen/generate.py --spec $(SPEC) --out $(OUT)
 	@touch $@
 ifeq ($(SPEC)$(OUT),api/openapi.yamlgenerated)
 $(GEN_FILES): $(GEN_STAMP) ;

@@ -441,7 +441,8 @@ class Oracle:
             seen.add(key)
             self.value(f.shape, x, kp, f.nullable, dec, val)
         for f in obj.fields:
-            if f.required and f.json_name not in seen:
+            # a readOnly field is never required in what a client sends
+            if f.required and not f.read_only and f.json_name not in seen:
                 dec.append((ptr_key(ptr, f.json_name), "is required"))
         for c in obj.checks:
             if c.kind == "props":
@@ -513,7 +514,11 @@ class Oracle:
                 return False
             return pat.max_count is None or n <= pat.max_count
         src = pattern_source(self.spec, pat)
-        rx, _ = conformance_regex.compile_source(src)
+        try:
+            rx, _ = conformance_regex.compile_source(src)
+        except conformance_regex.RegexUnsupported as exc:
+            raise Skip("the synthesizer cannot build a string for the pattern at %s (%s)" %
+                       (pat.pointer, exc))
         return rx.search(s) is not None
 
 
@@ -617,6 +622,7 @@ class Synth:
         self.spec = spec
         self.api = api
         self.oracle = Oracle(spec)
+        self.pattern_problems = {}   # shape pointer -> why no string matches its pattern
 
     # ------------------------------------------------------------ examples of a schema
 
@@ -656,7 +662,8 @@ class Synth:
         pool = self.value_pool(sh, mode)
         good = [v for v in pool if not self.oracle.errors(sh, v)]
         if not good:
-            raise Skip("no valid value found for %s" % sh.pointer)
+            why = self.pattern_problems.get(sh.pointer)
+            raise Skip("no valid value found for %s%s" % (sh.pointer, ": " + why if why else ""))
         return pick(good, mode)
 
     def valid_union(self, u, mode, depth, only=None):
@@ -803,8 +810,9 @@ class Synth:
             try:
                 src = pattern_source(self.spec, p)
                 pool += conformance_regex.matching(src, reps_list=[max(n, 0) for n in lengths] + [1, 2])
-            except (Skip, conformance_regex.RegexUnsupported):
-                pass
+            except (Skip, conformance_regex.RegexUnsupported) as exc:
+                self.pattern_problems[sh.pointer] = "the synthesizer cannot build a string for " \
+                    "the pattern at %s (%s)" % (p.pointer, exc)
         for f in (raw_fmt, FORMAT_OF_FUNC.get(fmt)):
             pool += FORMAT_VALUES.get(f, [])
             if f == "email":
@@ -962,9 +970,11 @@ class Synth:
             lo, hi = self.int_range(sh)
             for b in (lo, hi):
                 if abs(b) < 1e300:
+                    # relative steps too: past 2^53 adding 1 changes nothing
                     out += [("bound", float(b)), ("bound", b - 1.0), ("bound", b + 1.0),
-                            ("bound", b - 0.5), ("bound", b + 0.5)]
-            out += [("not in enum", 0.123)]
+                            ("bound", b - 0.5), ("bound", b + 0.5), ("bound", b * 2.0),
+                            ("bound", b * 0.5)]
+            out += [("not in enum", 0.123), ("huge", 1e300), ("huge", -1e300)]
         elif k == "string":
             out += [("bad", s) for s in self.string_bad_pool(sh, valid_value)]
         return out
@@ -1026,7 +1036,6 @@ class Synth:
         fp = ptr_key(ptr, f.json_name)
         sh = f.shape
         good = base.get(f.json_name)
-        reasons = set()
         for label, bad in self.bad_values(sh, good, f.nullable):
             inst = dict(base)
             inst[f.json_name] = bad
@@ -1054,7 +1063,6 @@ class Synth:
                     arr[0] = bad
                     inst[f.json_name] = arr
                     out.append(("item " + label, inst, fp + "/0"))
-        del reasons
         return out
 
     def obj_negatives(self, obj, depth=0):
@@ -1186,7 +1194,7 @@ class Synth:
                     out.append(("", c.reason_hi))
         for f in obj.fields:
             fp = ptr_key("", f.json_name)
-            if f.required:
+            if f.required and not f.read_only:
                 out.append((fp, "is required"))
             sh = f.shape
             out.append((fp, TYPE_REASON.get(sh.kind, "?")))
@@ -1263,7 +1271,7 @@ def param_errors(oracle, p, text):
     if text is None or (isinstance(text, list) and not text):
         return ["is required"] if p.required and p.location != "path" else []
     if sh.kind == "array":
-        items = text if isinstance(text, list) else (text.split(",") if text else [])
+        items = split_items(p, text)
         out = []
         for t in items:
             out += scalar_param_errors(oracle, sh.items, t)
@@ -1301,6 +1309,42 @@ def scalar_param_errors(oracle, sh, text):
     if sh.kind in ("enum", "string"):
         return [r for _, r in oracle.errors(sh, text)]
     raise Skip("parameters of kind '%s' are not modelled yet" % sh.kind)
+
+
+SPLIT_SEP = {"comma": ",", "space": " ", "pipe": "|", "dot": "."}
+
+
+def join_items(p, items):
+    """An array parameter's items as the text its style sends (a list for
+    a repeated query parameter); for a matrix explode, the text after ';'."""
+    if p.split == "multi":
+        return list(items)
+    if p.split == "matrix":
+        return ";".join("%s=%s" % (p.name, x) for x in items)
+    return SPLIT_SEP.get(p.split, ",").join(items)
+
+
+def split_items(p, text):
+    if isinstance(text, list):
+        return text
+    if text == "":
+        return []
+    if p.split == "matrix":
+        return [seg.split("=", 1)[-1] for seg in text.split(";")]
+    return text.split(SPLIT_SEP.get(p.split, ","))
+
+
+def item_sendable(p, x):
+    """An item that cannot be mistaken for a separator of its style."""
+    if p.split == "matrix":
+        return not any(c in x for c in ";=,")
+    return SPLIT_SEP.get(p.split, ",") not in x if p.split != "multi" else True
+
+
+def path_prefix(p):
+    """The literal a label or matrix path value starts with ('' for simple)."""
+    lit = getattr(p, "prefix_lit", "")
+    return c_unlit(lit) if lit else ""
 
 
 def cookie_ok(s):
@@ -1712,7 +1756,8 @@ class Suite:
             for p in op.params:
                 t = values.get((p.location, p.name))
                 if t is not None:
-                    path = path.replace("{%s}" % p.name, t)
+                    raw = t[1] if isinstance(t, tuple) else path_prefix(p) + t
+                    path = path.replace("{%s}" % p.name, raw)
             return (op.method, path, body)
         path = "/".join(seg if seg.startswith("{") and seg.endswith("}") else pct(seg, "!$&'()*+,;=:@")
                         for seg in op.path.split("/"))
@@ -1728,7 +1773,8 @@ class Suite:
                     key = "%s[%s]" % (p.name, k) if p.split == "deep" else k
                     query.append(pct(key) + "=" + pct(x))
             elif p.location == "path":
-                path = path.replace("{%s}" % p.name, pct(t))
+                raw = t[1] if isinstance(t, tuple) else path_prefix(p) + t
+                path = path.replace("{%s}" % p.name, pct(raw, ";=,"))
             elif p.location == "query":
                 for x in (t if isinstance(t, list) else [t]):
                     query.append(pct(p.name) + "=" + pct(x))
@@ -1788,6 +1834,14 @@ class Suite:
                 self.object_param_cases(op, p, good, body)
                 continue
             tried = set()
+            if p.location == "path" and path_prefix(p):
+                vals = dict(good)
+                vals[(p.location, p.name)] = ("raw", "x" + good[(p.location, p.name)])
+                reason = "must start with " + p.prefix_text
+                self.add(Case("params", "%s %s no prefix" % (op.c_name, p.name),
+                              "%s: path parameter %s without its %s" % (op.label, p.name, p.prefix_text),
+                              req=self.request(op, vals, body), status=400, code="VALIDATION_ERROR",
+                              detail=to_canon_detail("path." + p.name, reason)))
             for label, text in self.param_bad(p, good[(p.location, p.name)]):
                 errs = param_errors(self.oracle, p, text)
                 if len(errs) != 1 or errs[0] in tried:
@@ -1918,8 +1972,8 @@ class Suite:
         sh = p.shape
         if sh.kind == "array":
             pool = [param_text(v) for v in self.synth.value_pool(sh.items, "min")]
-            pool = [t for t in pool if self.sendable(p, t) and "," not in t and
-                    not scalar_param_errors(self.oracle, sh.items, t)]
+            pool = [t for t in pool if self.sendable(p, t) and "," not in t and item_sendable(p, t)
+                    and not scalar_param_errors(self.oracle, sh.items, t)]
             if not pool:
                 raise Skip("no valid item for %s parameter %s" % (p.location, p.name))
             lo = max([c.lo or 0 for c in sh.checks if c.kind == "items"] + [1])
@@ -1927,7 +1981,7 @@ class Suite:
             items = list(dict.fromkeys(pool))[:lo] if uniq else [min(pool, key=len)] * lo
             if len(items) < lo:
                 raise Skip("no %d distinct items for %s parameter %s" % (lo, p.location, p.name))
-            t = items if p.split == "multi" else ",".join(items)
+            t = join_items(p, items)
         elif sh.kind == "object":
             t = self.object_param_pairs(p)
             if p.split in ("list", "list_explode", "form_list"):
@@ -2001,12 +2055,12 @@ class Suite:
         out = [("absent", None)]
         if sh.kind != "array":
             return out + self.scalar_bad(sh)
-        items = good if isinstance(good, list) else good.split(",")
+        items = split_items(p, good)
         for label, bad in self.scalar_bad(sh.items):
-            if p.split != "multi" and "," in bad:
+            if p.split != "multi" and ("," in bad or not item_sendable(p, bad)):
                 continue
             arr = [bad] + items[1:]
-            out.append(("item " + label, arr if p.split == "multi" else ",".join(arr)))
+            out.append(("item " + label, join_items(p, arr)))
         for c in sh.checks:
             if c.kind != "items":
                 continue
@@ -2014,7 +2068,9 @@ class Suite:
                 if n is None or n < 0 or n > 100:
                     continue
                 arr = (items * (n // max(len(items), 1) + 1))[:n]
-                out.append(("%d items" % n, arr if p.split == "multi" else ",".join(arr)))
+                if p.split == "matrix" and not arr:
+                    continue    # ';' alone names no item at all
+                out.append(("%d items" % n, join_items(p, arr)))
         return out
 
     def scalar_bad(self, sh):
@@ -2026,7 +2082,7 @@ class Suite:
             out += [("bound", str(v)) for v in self.synth.int_bad_pool(sh)]
         elif sh.kind == "number":
             out += [("not a number", "abc"), ("trailing dot", "1."), ("hex", "0x10"),
-                    ("infinite", "1e999"), ("empty", "")]
+                    ("infinite", "1e999"), ("empty", ""), ("huge", "1e300")]
             lo, hi = self.synth.int_range(sh)
             for b in (lo, hi):
                 if abs(b) < 1e300:

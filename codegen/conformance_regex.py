@@ -10,7 +10,6 @@ re.search afterwards, so a walk that went wrong is discarded, never used.
 import re
 
 try:  # Python 3.11 moved the parser
-    import re._parser as _sre  # noqa: F401
     from re import _parser as sre_parse
     from re import _constants as C
 except ImportError:  # pragma: no cover - older Pythons

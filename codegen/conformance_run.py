@@ -102,7 +102,8 @@ def run(args, spec, tmp):
     failures = [ln for ln in lines if "[FAIL]" in ln or "Assertion Failed" in ln or
                 ("[----]" in ln and "Assertion" not in ln and ln.strip() != "[----]") or
                 "ERROR: AddressSanitizer" in ln or "ERROR: LeakSanitizer" in ln or
-                "runtime error:" in ln or ln.startswith("SUMMARY:") or ln.startswith("    #")]
+                "runtime error:" in ln or ln.startswith("SUMMARY:") or ln.startswith("    #") or
+                ln.startswith("conformance: a sanitizer stopped")]
     for ln in shown + failures[:200]:
         print(ln, file=sys.stderr)
     detail = "%d round-trip, %d reject, %d request" % (counts.get("roundtrip", 0),

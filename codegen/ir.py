@@ -209,7 +209,11 @@ class Param:
     shape: Shape
     pointer: str
     path_index: int = -1
-    split: str = ""        # arrays: multi (?a=1&a=2) | comma (a=1,2) | space | pipe;
+    style: str = ""
+    prefix_lit: str = ""   # label/matrix path values: the literal before the value (C)
+    prefix_len: int = 0
+    prefix_text: str = ""
+    split: str = ""        # arrays: multi (?a=1&a=2) | comma (a=1,2) | space | pipe | dot | matrix;
                            # objects: deep | form_explode | form_list | list | list_explode
 
 

@@ -21,6 +21,7 @@ from examples import check_examples
 from patterns import PatternError, compile_pattern
 from spec_loader import SpecError, Unsupported, ptr_join
 
+OBJECT_KEYS = ("properties", "required", "additionalProperties", "minProperties", "maxProperties")
 SCALAR_PARAM = ("int", "string", "enum", "bool", "datetime", "number")
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 
@@ -378,7 +379,12 @@ class Builder:
             shape = ir.Shape("int", "int%d_t" % bits, ptr, bits=bits,
                              checks=self.number_checks(s, ptr, bits))
         elif t == "number":
-            shape = ir.Shape("number", "double", ptr, checks=self.number_checks(s, ptr, None))
+            checks = self.number_checks(s, ptr, None)
+            if s.get("format") == "float":
+                checks.append(ir.Check("compare", conds=[("<", "-3.4028234663852886e+38"),
+                                                         (">", "3.4028234663852886e+38")],
+                                       reason="out of range for a float"))
+            shape = ir.Shape("number", "double", ptr, checks=checks)
         else:
             checks = []
             if "enum" in s:
@@ -401,6 +407,13 @@ class Builder:
             raise Unsupported(ptr_join(ptr, "anyOf"), "oneOf and anyOf together are not supported")
         extra = sorted(k for k in s if k not in ANNOTATIONS and not k.startswith("x-") and k not in
                        ("oneOf", "anyOf", "discriminator", "nullable", "type", "enum"))
+        # Object keywords beside oneOf/anyOf hold for every alternative: each
+        # object alternative is merged with them (as an allOf would).
+        shared = {k: s[k] for k in extra if k in OBJECT_KEYS}
+        extra = [k for k in extra if k not in OBJECT_KEYS]
+        if shared and ("oneOf" in s or "anyOf" in s) and s.get("type", "object") != "object":
+            raise Unsupported(ptr_join(ptr, "type"), "'type' %r beside oneOf/anyOf with properties "
+                              "is not supported" % (s.get("type"),))
         if extra:
             raise Unsupported(ptr_join(ptr, extra[0]),
                               "keyword '%s' beside oneOf/anyOf is not supported" % extra[0])
@@ -439,8 +452,18 @@ class Builder:
                 alabel = rs.get("title") or rs["type"]
             else:
                 alabel = "alternative %d" % (i + 1)
-            shape, nullable, _, _ = self.shape_of(node, aptr, "%s_%s" % (base, snake(alabel)),
-                                                  "%s(%s)" % (label, alabel))
+            if shared:
+                if not (isinstance(rs, dict) and self.schema_type(rs, rptr)[0] == "object"):
+                    raise Unsupported(aptr, "properties beside oneOf/anyOf need object alternatives")
+                oname = self.ns.claim("api_%s_%s" % (base, snake(alabel)),
+                                      ["{}_decode", "{}_validate", "{}_encode", "{}_prop"])
+                ty_o = self.build_object(rs, aptr, oname, "%s(%s)" % (label, alabel),
+                                         parts=[(node, aptr), (shared, ptr)])
+                shape, nullable = ir.Shape("object", oname, aptr, obj=ty_o), False
+                shape.type_reason = TYPE_REASON["object"]
+            else:
+                shape, nullable, _, _ = self.shape_of(node, aptr, "%s_%s" % (base, snake(alabel)),
+                                                      "%s(%s)" % (label, alabel))
             if shape.kind == "array" and shape.items.kind == "array":
                 raise Unsupported(aptr, "an array of arrays as a oneOf/anyOf alternative is not supported")
             cname = members.claim(member(alabel), ["{}_len"] if shape.kind == "array" else [])
@@ -517,9 +540,11 @@ class Builder:
 
     # ------------------------------------------------------------ allOf
 
-    def merge_all_of(self, s, ptr):
+    def merge_all_of(self, s, ptr, parts=None):
         """An allOf of object schemas as one object schema: properties and
-        required lists merged. Returns (merged schema, {property: pointer})."""
+        required lists merged. parts: [(schema, pointer)] to merge instead of
+        s's allOf (the shared properties beside a oneOf and one alternative).
+        Returns (merged schema, {property: pointer})."""
         props, prop_ptrs, required = {}, {}, []
         merged = {"type": "object"}
         strict_parts = []
@@ -569,11 +594,13 @@ class Builder:
                 if k in part and k not in merged:
                     merged[k] = part[k]
 
-        outer = {k: v for k, v in s.items() if k != "allOf"}
-        for k, v in enumerate(s["allOf"]):
-            add(v, ptr_join(ptr, "allOf", k), 0)
-        if outer.get("properties") or outer.get("required") or "additionalProperties" in outer:
-            add(outer, ptr, 0)
+        if parts is None:
+            outer = {k: v for k, v in s.items() if k != "allOf"}
+            parts = [(v, ptr_join(ptr, "allOf", k)) for k, v in enumerate(s["allOf"])]
+            if outer.get("properties") or outer.get("required") or "additionalProperties" in outer:
+                parts.append((outer, ptr))
+        for node, pptr in parts:
+            add(node, pptr, 0)
         if strict_parts:
             if len(strict_parts) > 1 or any(p2 != strict_parts[0] for p2 in prop_ptrs.values()
                                             if not p2.startswith(strict_parts[0] + "/")):
@@ -814,14 +841,14 @@ class Builder:
         self.enums.append(ty)
         return ty
 
-    def build_object(self, s, ptr, name, label):
+    def build_object(self, s, ptr, name, label, parts=None):
         obj = ir.ObjType(name, comment(label), ptr, comment(s.get("description") or s.get("title") or ""))
         self.types[ptr] = obj
         self.objects.append(obj)
         self.check_schema_keywords(s, ptr)
         prop_ptrs = {}
-        if "allOf" in s:
-            s, prop_ptrs = self.merge_all_of(s, ptr)
+        if "allOf" in s or parts:
+            s, prop_ptrs = self.merge_all_of(s, ptr, parts)
         props = s.get("properties") or {}
         if not isinstance(props, dict):
             raise SpecError(ptr_join(ptr, "properties"), "properties must be a mapping")
@@ -1056,6 +1083,8 @@ class Builder:
             elif style in ("spaceDelimited", "pipeDelimited") and loc == "query" and \
                     shape.kind == "array" and not explode:
                 pass
+            elif style in ("label", "matrix") and loc == "path" and shape.kind != "object":
+                pass
             elif style != default_style:
                 raise Unsupported(ptr_join(pptr, "style"),
                                   "parameter style %r (in %s) is not supported" % (style, loc))
@@ -1079,8 +1108,12 @@ class Builder:
                                       "exploded array cookie parameters are not supported "
                                       "(explode: false, a comma list, is)")
                 split = "multi" if (loc == "query" and explode and style == "form") else "comma"
-                if style != default_style:
+                if style in ("spaceDelimited", "pipeDelimited"):
                     split = {"spaceDelimited": "space", "pipeDelimited": "pipe"}[style]
+                elif style == "label" and explode:
+                    split = "dot"
+                elif style == "matrix" and explode:
+                    split = "matrix"
             elif shape.kind not in SCALAR_PARAM:
                 raise Unsupported(sptr, "parameters of this type (%s) are not supported" % shape.kind)
             schema, _, _, _, _ = self.unwrap(p["schema"], sptr)
@@ -1097,6 +1130,13 @@ class Builder:
             prm = ir.Param(name, members.claim(member(name), comp), loc, c_string(loc + "."),
                            c_string(name), required, default_c, shape, pptr)
             prm.split = split
+            prm.style = style
+            if style in ("label", "matrix"):
+                text = "." if style == "label" else ";%s=" % name
+                if style == "matrix" and split == "matrix":
+                    text = ";"   # ;id=3;id=4: rt_split_matrix checks every name
+                prm.prefix_lit, prm.prefix_len = c_string(text), byte_len(text)
+                prm.prefix_text = "'%s' (%s style)" % (text, style)
             if loc == "path":
                 prm.path_index = tnames.index(name)
             o.params.append(prm)
@@ -1192,8 +1232,8 @@ class Builder:
         if not media:
             other = sorted(content)[0] if content else "?"
             raise Unsupported(ptr_join(rbptr, "content", other),
-                              "request bodies of media type %r are not supported (only "
-                              "application/json)" % other)
+                              "request bodies of media type %r are not supported (application/json "
+                              "and application/x-www-form-urlencoded are)" % other)
         mptr = ptr_join(rbptr, "content", media[0])
         mt = content[media[0]]
         if not isinstance(mt, dict):
@@ -1451,7 +1491,8 @@ class Builder:
         th = set()
         if objects or unions:
             th.add("wrong_type")
-        if any(f.required for o in objects for f in o.fields) or any(u.disc_key_c for u in unions):
+        if any(f.required and not f.read_only for o in objects for f in o.fields) or \
+                any(u.disc_key_c for u in unions):
             th.add("missing")
         if kinds & {("string", 64), ("enum", 64)}:
             th.add("str")

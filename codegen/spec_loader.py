@@ -10,6 +10,7 @@ the user can find the line in the spec.
 """
 
 import json
+import re
 import urllib.parse
 
 import yaml
@@ -78,6 +79,50 @@ def _construct_mapping(loader, node):
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp",
                         lambda loader, node: loader.construct_scalar(node))
+
+# OpenAPI documents are YAML 1.2, whose core schema knows fewer plain
+# scalars than PyYAML's YAML 1.1: `18:00` is a string there (not the
+# base-60 integer 1080), `yes`/`on` are strings (not booleans), `017` is 17
+# (not octal), and there are no timestamps. The implicit resolvers are
+# replaced by the core schema's; only the merge key `<<` is kept.
+_CORE_RESOLVERS = [
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    ("tag:yaml.org,2002:float",
+     r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+.0123456789"),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+]
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in entries if tag == "tag:yaml.org,2002:merge"]
+    for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+for _tag, _rx, _first in _CORE_RESOLVERS:
+    _Loader.add_implicit_resolver(_tag, re.compile(_rx), list(_first))
+
+
+def _core_int(loader, node):
+    text = loader.construct_scalar(node)
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text, 10)
+
+
+def _core_float(loader, node):
+    text = loader.construct_scalar(node).lower()
+    if text.endswith(".inf"):
+        return float("-inf") if text.startswith("-") else float("inf")
+    if text == ".nan":
+        return float("nan")
+    return float(text)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _core_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _core_float)
+_Loader.add_constructor("tag:yaml.org,2002:bool",
+                        lambda loader, node: loader.construct_scalar(node).lower() == "true")
 
 
 def _json_pairs(pairs):

@@ -349,6 +349,11 @@ static void api__serve_create_user(rt_req *req, rt_resp *resp, const api_route *
         rt_resp_error(req, resp, RT_E_BAD_REQUEST, "request body is required");
         return;
     }
+    if (req->media != RT_MEDIA_JSON) {
+        rt_resp_error(req, resp, RT_E_UNSUPPORTED_MEDIA_TYPE,
+                      "request body must be application/json");
+        return;
+    }
     rt_json_dec_init(&d, req->body, req->body_len, RT_JSON_DEFAULT_DEPTH);
     rt_path_init(&p);
     rc = api_new_user_decode(&d, req->arena, &p, &req->errs, &body);
@@ -604,6 +609,11 @@ static void api__serve_update_user(rt_req *req, rt_resp *resp, const api_route *
     }
     if (req->body_len == 0) {
         rt_resp_error(req, resp, RT_E_BAD_REQUEST, "request body is required");
+        return;
+    }
+    if (req->media != RT_MEDIA_JSON) {
+        rt_resp_error(req, resp, RT_E_UNSUPPORTED_MEDIA_TYPE,
+                      "request body must be application/json");
         return;
     }
     rt_json_dec_init(&d, req->body, req->body_len, RT_JSON_DEFAULT_DEPTH);

@@ -716,16 +716,10 @@ int api_user_decode(rt_json_dec *d, rt_arena *a, rt_path *p, rt_errs *e, api_use
     }
     if (rc < 0)
         return rc;
-    if (!seen_id)
-        api__missing(p, e, "id", 2);
     if (!seen_username)
         api__missing(p, e, "username", 8);
     if (!seen_email)
         api__missing(p, e, "email", 5);
-    if (!seen_created_at)
-        api__missing(p, e, "created_at", 10);
-    if (!seen_updated_at)
-        api__missing(p, e, "updated_at", 10);
     return 0;
 }
 
@@ -831,6 +825,7 @@ int api_user_list_decode(rt_json_dec *d, rt_arena *a, rt_path *p, rt_errs *e, ap
                         break;
                     }
                     out->items = grown;
+                    memset(&out->items[out->items_len], 0, sizeof *out->items);
                     m = rt_path_push_index(p, out->items_len);
                     rc = api_user_decode(d, a, p, e, &out->items[out->items_len]);
                     rt_path_pop(p, m);
@@ -988,6 +983,7 @@ int api_error_error_decode(rt_json_dec *d, rt_arena *a, rt_path *p, rt_errs *e, 
                         break;
                     }
                     out->details = grown;
+                    memset(&out->details[out->details_len], 0, sizeof *out->details);
                     m = rt_path_push_index(p, out->details_len);
                     rc = api_error_error_details_decode(d, a, p, e, &out->details[out->details_len]);
                     rt_path_pop(p, m);

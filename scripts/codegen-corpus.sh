@@ -63,4 +63,7 @@ fi
 n=0
 for d in "${dirs[@]}"; do [ -x "$out/$d/server" ] && n=$((n + 1)); done
 echo "$n of ${#docs[@]} documents generated, compiled with -Werror and linked"
+# One test per document, in Python unittest's words, for scripts/test.sh.
+echo "Ran ${#docs[@]} tests"
+if [ "$n" -eq ${#docs[@]} ] && [ $status -eq 0 ]; then echo OK; else echo "FAILED (failures=$((${#docs[@]} - n)))"; fi
 exit $status

@@ -5,9 +5,8 @@
 step "generator corpus: every shared OpenAPI document generates and compiles"
 run "codegen corpus (generate + -Werror build)" nice -n 19 env PY="$PY" JOBS="$JOBS" \
     scripts/codegen-corpus.sh "$root/build/codegen-corpus"
-# The generated code of tests/generated/constructs/spec.yaml (unions, maps,
-# recursion, defaults, raw JSON, PCRE2, formats), sanitized.
-run "constructs (generated code of the constructs spec)" "$root/build/san/tests/generated/constructs_test"
+# (The C tests of the constructs spec, build/*/tests/generated/constructs_test,
+# run with the other unit tests in both configurations.)
 # Parameters over real HTTP (cookies, query arrays, deepObject, header
 # objects) against the constructs spec's scaffold server on a free port.
 run "constructs over HTTP (scaffold server)" env PY="$PY" \

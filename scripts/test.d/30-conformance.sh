@@ -1,5 +1,6 @@
 # Conformance suites (sourced by scripts/test.sh): for api/openapi.yaml and
-# every document in ../shared/testdata/openapi/, generate the code and its
+# every document in ../shared/testdata/openapi/ (and the smaller ones in
+# openapi-extra/, which cost seconds), generate the code and its
 # conformance suite (codegen/conformance.py), build all of them with one
 # parallel make under the sanitizers, and run each suite. A document the
 # generator refuses counts as a failure with its spec errors in the log.
@@ -9,13 +10,15 @@ conf_root=$root/build/conformance/suites
 rm -rf "$conf_root"
 mkdir -p "$conf_root"
 conf_docs=(api/openapi.yaml)
-for f in ../shared/testdata/openapi/*.yaml ../shared/testdata/openapi/*.yml ../shared/testdata/openapi/*.json; do
+for f in ../shared/testdata/openapi/*.yaml ../shared/testdata/openapi/*.yml ../shared/testdata/openapi/*.json \
+    ../shared/testdata/openapi-extra/*.yaml ../shared/testdata/openapi-extra/*.json; do
     [ -f "$f" ] && conf_docs+=("$f")
 done
 conf_dirs=()
 conf_names=()
 for doc in "${conf_docs[@]}"; do
     name=$(basename "${doc%.*}")
+    case $doc in *openapi-extra/*) name=extra-$name ;; esac
     d=$conf_root/$name
     log=$work/conformance-generate-$name.log
     if "$PY" codegen/generate.py --spec "$doc" --out "$d" --conformance "$d" >"$log" 2>&1; then

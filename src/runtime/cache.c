@@ -19,6 +19,9 @@
  *    never a stale hit;
  *  - an entry owns its bytes (one malloc holds header and data); expired
  *    entries are removed lazily, by the get that finds them or by eviction;
+ *  - ver only grows; it moves whenever bytes a reader may have copied stop
+ *    being current: rt_cache_del, and a put that replaces a live entry
+ *    (eviction and expiry change no bytes, so they leave it);
  *  - single flight: flying[0..nfly) are the keys of this shard some caller
  *    is loading right now (at most FLY_MAX; beyond that callers load
  *    uncoordinated); fly_cv is broadcast whenever one lands.
@@ -30,6 +33,7 @@
 
 #include <pthread.h>
 #include <stdalign.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -58,6 +62,7 @@ typedef struct shard {
     size_t cap;
     entry *oldest, *newest;
     uint64_t gen;
+    _Atomic uint64_t ver;             /* written under mu, read without it (L1) */
     pthread_cond_t fly_cv;            /* CLOCK_MONOTONIC */
     unsigned nfly;
     uint64_t flying[FLY_MAX];
@@ -66,8 +71,33 @@ typedef struct shard {
 struct rt_cache {
     unsigned ttl_ms;
     bool enabled;
+    uint64_t id; /* distinguishes caches in the threads' L1 (addresses get reused) */
     shard shards[NSHARDS];
 };
+
+/*
+ * L1: every thread keeps copies of the small entries it read last, in a
+ * direct-mapped table of its own, checked without any lock: a slot is good
+ * while its cache id and key match, it has not expired (it carries the
+ * entry's own deadline), and its shard's ver is still the one it was copied
+ * at. On the hot path (one popular key read by every event loop) this takes
+ * the shard mutex, and the loops' contention on it, out of every request.
+ * Thread-local storage: no allocation, nothing to free.
+ */
+#define L1_SLOTS 64u
+#define L1_BYTES 256u
+
+typedef struct l1_slot {
+    uint64_t cache_id; /* 0: empty */
+    uint64_t key;
+    uint64_t ver;
+    int64_t expires_ms;
+    size_t len;
+    char data[L1_BYTES];
+} l1_slot;
+
+static _Thread_local l1_slot l1[L1_SLOTS];
+static _Atomic uint64_t cache_ids;
 
 /* splitmix64's finalizer: a bijection with good avalanche, cheap enough for
  * every lookup. */
@@ -97,6 +127,7 @@ rt_cache *rt_cache_new(unsigned ttl_ms, size_t max_entries)
     if (!c)
         return NULL;
     memset(c, 0, sizeof *c);
+    c->id = atomic_fetch_add(&cache_ids, 1) + 1;
     c->ttl_ms = ttl_ms;
     c->enabled = ttl_ms > 0 && max_entries > 0;
     /* Round up so the total is at least max_entries (and each shard holds >= 1). */
@@ -244,6 +275,36 @@ static bool make_room(shard *s)
 
 /* ================================================================ API */
 
+static l1_slot *l1_slot_of(uint64_t h)
+{
+    return &l1[(h >> 8) & (L1_SLOTS - 1)];
+}
+
+/* The calling thread's good copy of key, or NULL. No lock. */
+static const l1_slot *l1_get(const rt_cache *c, const shard *s, uint64_t key, uint64_t h)
+{
+    const l1_slot *e = l1_slot_of(h);
+    if (e->cache_id != c->id || e->key != key ||
+        e->ver != atomic_load_explicit(&s->ver, memory_order_seq_cst) ||
+        rt_mono_ms() >= e->expires_ms)
+        return NULL;
+    return e;
+}
+
+/* Copy a live entry into the calling thread's L1 (caller holds s->mu). */
+static void l1_fill(const rt_cache *c, shard *s, const entry *e)
+{
+    if (e->len > L1_BYTES)
+        return;
+    l1_slot *l = l1_slot_of(e->hash);
+    l->cache_id = c->id;
+    l->key = e->key;
+    l->ver = atomic_load_explicit(&s->ver, memory_order_relaxed);
+    l->expires_ms = e->expires_ms;
+    l->len = e->len;
+    memcpy(l->data, e->data, e->len);
+}
+
 /* The fresh entry for key, or NULL; an expired one is removed on the way.
  * Caller holds s->mu, and must copy what it needs before unlocking: a
  * concurrent put or del may free the entry. */
@@ -264,12 +325,20 @@ bool rt_cache_get(rt_cache *c, uint64_t key, rt_buf *out)
         return false;
     uint64_t h = mix64(key);
     shard *s = shard_of(c, h);
+    const l1_slot *l = l1_get(c, s, key, h);
+    if (l) {
+        if (!rt_buf_reserve(out, l->len))
+            return false;
+        rt_buf_put(out, l->data, l->len);
+        return true;
+    }
     bool hit = false;
 
     pthread_mutex_lock(&s->mu);
     entry *e = live_entry(s, key, h);
     if (e && rt_buf_reserve(out, e->len)) {
         rt_buf_put(out, e->data, e->len);
+        l1_fill(c, s, e);
         hit = true;
     }
     pthread_mutex_unlock(&s->mu);
@@ -282,6 +351,15 @@ bool rt_cache_get_arena(rt_cache *c, uint64_t key, rt_arena *a, rt_str *out)
         return false;
     uint64_t h = mix64(key);
     shard *s = shard_of(c, h);
+    const l1_slot *l = l1_get(c, s, key, h);
+    if (l) {
+        char *p = rt_arena_alloc(a, l->len);
+        if (!p)
+            return false;
+        memcpy(p, l->data, l->len);
+        *out = (rt_str){ p, l->len };
+        return true;
+    }
     bool hit = false;
 
     pthread_mutex_lock(&s->mu);
@@ -292,6 +370,7 @@ bool rt_cache_get_arena(rt_cache *c, uint64_t key, rt_arena *a, rt_str *out)
     if (p) {
         memcpy(p, e->data, e->len);
         *out = (rt_str){ p, e->len };
+        l1_fill(c, s, e);
         hit = true;
     }
     pthread_mutex_unlock(&s->mu);
@@ -304,10 +383,14 @@ bool rt_cache_has(rt_cache *c, uint64_t key)
         return false;
     uint64_t h = mix64(key);
     shard *s = shard_of(c, h);
+    if (l1_get(c, s, key, h))
+        return true;
     pthread_mutex_lock(&s->mu);
-    bool hit = live_entry(s, key, h) != NULL;
+    entry *e = live_entry(s, key, h);
+    if (e)
+        l1_fill(c, s, e);
     pthread_mutex_unlock(&s->mu);
-    return hit;
+    return e != NULL;
 }
 
 uint64_t rt_cache_ticket(rt_cache *c, uint64_t key)
@@ -346,8 +429,10 @@ void rt_cache_put(rt_cache *c, uint64_t key, uint64_t ticket, const char *data, 
         goto drop; /* a del ran since the ticket: the bytes may be stale */
     entry **link = NULL;
     entry *old = find(s, key, h, &link);
-    if (old)
+    if (old) {
         remove_entry(s, old, link);
+        atomic_fetch_add(&s->ver, 1); /* threads may hold copies of the old bytes */
+    }
     if (!make_room(s))
         goto drop;
     entry **slot = slot_of(s, h);
@@ -371,6 +456,8 @@ void rt_cache_del(rt_cache *c, uint64_t key)
     shard *s = shard_of(c, h);
     pthread_mutex_lock(&s->mu);
     s->gen++;
+    /* Also when the entry is gone (evicted): a thread may still hold a copy. */
+    atomic_fetch_add(&s->ver, 1);
     entry **link = NULL;
     entry *e = find(s, key, h, &link);
     if (e)

@@ -44,6 +44,7 @@
  *    arena is reset.
  */
 #include "http.h"
+#include "http_priv.h"
 
 #include "json.h"
 #include "log.h"
@@ -106,6 +107,7 @@ typedef struct req_ctx {
     rt_job *job;          /* set while the request is with a worker or its answer waits */
     rt_buf body;          /* the body so far (+1 byte reserved for a NUL) */
     int64_t t0_us;        /* monotonic time of the first handler call */
+    rt_media media;       /* of the body, checked at the first handler call */
     rt_status reject;     /* RT_OK, or the answer owed instead of the handler */
     bool answered;        /* response queued; anything MHD still delivers is dropped */
 } req_ctx;
@@ -215,10 +217,11 @@ static rt_str request_id(rt_loop *l, struct MHD_Connection *c, char out[RID_MAX 
 }
 
 /* "application/json", any case, optionally followed by parameters. */
-static bool is_json_media(const char *v, size_t n)
+/* Compares a Content-Type's media type (case-insensitive, parameters and
+ * surrounding blanks ignored) with mt, which is lower case. */
+static bool media_is(const char *v, size_t n, const char *mt)
 {
-    static const char mt[] = "application/json";
-    const size_t mlen = sizeof mt - 1;
+    const size_t mlen = strlen(mt);
     while (n > 0 && (*v == ' ' || *v == '\t')) {
         v++;
         n--;
@@ -236,6 +239,15 @@ static bool is_json_media(const char *v, size_t n)
     while (i < n && (v[i] == ' ' || v[i] == '\t'))
         i++;
     return i == n || v[i] == ';';
+}
+
+static rt_media media_of(const char *v, size_t n)
+{
+    if (media_is(v, n, "application/json"))
+        return RT_MEDIA_JSON;
+    if (media_is(v, n, "application/x-www-form-urlencoded"))
+        return RT_MEDIA_FORM;
+    return RT_MEDIA_NONE;
 }
 
 /*
@@ -340,7 +352,8 @@ static const char *generic_message(rt_status st)
     case RT_E_METHOD_NOT_ALLOWED: return "method not allowed";
     case RT_E_CONFLICT: return "conflict";
     case RT_E_PAYLOAD_TOO_LARGE: return "request body too large";
-    case RT_E_UNSUPPORTED_MEDIA_TYPE: return "request body must be application/json";
+    case RT_E_UNSUPPORTED_MEDIA_TYPE:
+        return "request body must be application/json or application/x-www-form-urlencoded";
     case RT_E_RATE_LIMITED: return "too many requests";
     case RT_E_UNAVAILABLE: return "service unavailable";
     case RT_E_TIMEOUT: return "timeout";
@@ -579,10 +592,12 @@ static enum MHD_Result respond(rt_loop *l, struct MHD_Connection *c, const char 
     req.path = (rt_str){ url, strlen(url) };
     req.body = NULL;
     req.body_len = 0;
+    req.media = RT_MEDIA_NONE;
     if (x && x->body.len > 0 && !x->body.oom) {
         x->body.data[x->body.len] = '\0'; /* room reserved in absorb(); handy for tools */
         req.body = x->body.data;
         req.body_len = x->body.len;
+        req.media = x->media;
     }
     req.request_id = request_id(l, c, rid);
     req.arena = l->arena;
@@ -705,13 +720,17 @@ static enum MHD_Result first_call(rt_loop *l, struct MHD_Connection *c, const ch
         return respond(l, c, url, method, NULL, RT_E_PAYLOAD_TOO_LARGE, t0, req_cls);
     v = NULL;
     n = 0;
-    if (MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, "Content-Type", 12, &v, &n) != MHD_YES ||
-        !v || !is_json_media(v, n))
+    rt_media media = RT_MEDIA_NONE;
+    if (MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, "Content-Type", 12, &v, &n) == MHD_YES &&
+        v)
+        media = media_of(v, n);
+    if (media == RT_MEDIA_NONE)
         return respond(l, c, url, method, NULL, RT_E_UNSUPPORTED_MEDIA_TYPE, t0, req_cls);
     req_ctx *x = ctx_get(l);
     if (!x)
         return respond(l, c, url, method, NULL, RT_E_INTERNAL, t0, req_cls);
     x->t0_us = t0;
+    x->media = media;
     *req_cls = x;
     return MHD_YES;
 }
@@ -841,6 +860,11 @@ rt_str rt_req_query(const rt_req *r, const char *name, bool *present)
     if (present)
         *present = q.found;
     return q.value;
+}
+
+struct MHD_Connection *rt__req_conn(const rt_req *req)
+{
+    return req && req->priv ? req->priv->conn : NULL;
 }
 
 rt_status rt_req_fail(rt_req *r, rt_status st, const char *msg)

@@ -27,11 +27,22 @@
 
 typedef struct rt__req_priv rt__req_priv;
 
+/* The media type of a request body, from its Content-Type. The runtime
+ * admits only the two it has parsers for (json.c, rt_form_parse) and
+ * answers 415 to any other before reading the body; the generated router
+ * answers 415 when the operation declares the other one. */
+typedef enum rt_media {
+    RT_MEDIA_NONE = 0, /* no body */
+    RT_MEDIA_JSON,     /* application/json */
+    RT_MEDIA_FORM,     /* application/x-www-form-urlencoded */
+} rt_media;
+
 typedef struct rt_req {
     rt_str method;       /* "GET", "POST", ... */
     rt_str path;         /* percent-decoded path, without the query string */
     char *body;          /* the whole body, mutable (decoders work in place); NULL when none */
     size_t body_len;
+    rt_media media;      /* of the body; RT_MEDIA_NONE when body_len is 0 */
     rt_str request_id;   /* always set, at most 128 bytes of [A-Za-z0-9._:-] */
     rt_arena *arena;     /* owns what the request allocates; reset after the response */
     void *app;           /* rt_server_opts.app: the service's state (pools, cache) */

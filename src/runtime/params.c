@@ -1,20 +1,15 @@
 /*
  * params.c - repeated query parameters, cookies, comma lists.
  *
- * rt_req_query_all walks libmicrohttpd's argument list, which needs the
- * connection that http.c keeps in its private rt__req_priv. The struct is
- * declared again here with the same single member (compatible across
- * translation units); it must change together with the one in http.c.
+ * rt_req_query_all walks libmicrohttpd's argument list, through the
+ * connection http.c hands out with rt__req_conn (http_priv.h).
  */
 #include "params.h"
+#include "http_priv.h"
 #include "validate.h"
 
 #include <microhttpd.h>
 #include <string.h>
-
-struct rt__req_priv {
-    struct MHD_Connection *conn;
-};
 
 typedef struct query_all {
     const char *name;
@@ -54,8 +49,9 @@ int rt_req_query_all(rt_req *req, const char *name, rt_str **out, size_t *n)
 {
     query_all q = { name, strlen(name), req->arena, NULL, 0, 0, false };
 
-    if (req->priv != NULL)
-        (void)MHD_get_connection_values_n(req->priv->conn, MHD_GET_ARGUMENT_KIND, collect, &q);
+    struct MHD_Connection *conn = rt__req_conn(req);
+    if (conn != NULL)
+        (void)MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect, &q);
     *out = q.items;
     *n = q.n;
     return q.oom ? -1 : 0;
@@ -240,8 +236,9 @@ int rt_req_query_pairs(rt_req *req, rt_pair **out, size_t *n)
 {
     query_pairs q = { req->arena, NULL, 0, 0, false };
 
-    if (req->priv != NULL)
-        (void)MHD_get_connection_values_n(req->priv->conn, MHD_GET_ARGUMENT_KIND, collect_pair,
+    struct MHD_Connection *conn = rt__req_conn(req);
+    if (conn != NULL)
+        (void)MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_pair,
                                           &q);
     *out = q.items;
     *n = q.n;
@@ -310,5 +307,22 @@ int rt_pairs_from_list(rt_arena *a, rt_str s, bool explode, rt_pair **out, size_
     }
     *out = pairs;
     *n = explode ? count : count / 2;
+    return 0;
+}
+
+int rt_split_matrix(rt_arena *a, rt_str s, const char *name, rt_str **out, size_t *n)
+{
+    size_t nlen = strlen(name);
+
+    if (rt_split_char(a, s, ';', out, n) != 0)
+        return -1;
+    for (size_t i = 0; i < *n; i++) {
+        rt_str *it = &(*out)[i];
+
+        if (it->len <= nlen || memcmp(it->ptr, name, nlen) != 0 || it->ptr[nlen] != '=')
+            return -2;
+        it->ptr += nlen + 1;
+        it->len -= nlen + 1;
+    }
     return 0;
 }

@@ -21,6 +21,11 @@ int rt_split_commas(rt_arena *a, rt_str s, rt_str **out, size_t *n);
 /* The same at another separator (' ' for spaceDelimited, '|' for pipeDelimited). */
 int rt_split_char(rt_arena *a, rt_str s, char sep, rt_str **out, size_t *n);
 
+/* A matrix-style exploded array after its leading ';': "id=3;id=4" ->
+ * ["3", "4"] (in the arena). 0 ok, -1 out of memory, -2 a piece that is not
+ * name=... */
+int rt_split_matrix(rt_arena *a, rt_str s, const char *name, rt_str **out, size_t *n);
+
 /* One name=value pair of a form body or of an object parameter. */
 typedef struct rt_pair {
     rt_str key;

@@ -368,6 +368,36 @@ class Polymorphism(unittest.TestCase):
                      '{"field":"query.weight","reason":"must be a number"}']:
             self.assertIn(want, details)
 
+    def test_path_styles_and_delimited_queries(self):
+        suite = suite_of("""
+            paths:
+              /l/{id}:
+                get:
+                  operationId: labelStyle
+                  parameters:
+                    - {name: id, in: path, required: true, style: label, schema: {type: integer, minimum: 1}}
+                  responses: {'204': {description: ok}}
+              /m/{tags}:
+                get:
+                  operationId: matrixStyle
+                  parameters:
+                    - {name: tags, in: path, required: true, style: matrix, explode: true, schema: {type: array, items: {type: integer}}}
+                  responses: {'204': {description: ok}}
+              /q:
+                get:
+                  operationId: delimited
+                  parameters:
+                    - {name: p, in: query, required: true, style: pipeDelimited, explode: false, schema: {type: array, maxItems: 2, items: {type: integer}}}
+                  responses: {'204': {description: ok}}
+            """)
+        first = {c.req.split("\r\n")[0] for c in suite.cases}
+        for want in ("GET /l/.1 HTTP/1.1", "GET /l/x1 HTTP/1.1", "GET /m/;tags=0 HTTP/1.1",
+                     "GET /m/;tags=abc HTTP/1.1", "GET /q?p=0%7C0%7C0 HTTP/1.1"):
+            self.assertIn(want, first)
+        details = {c.detail for c in suite.cases if c.detail}
+        self.assertIn('{"field":"path.id","reason":"must start with \'.\' (label style)"}', details)
+        self.assertIn('{"field":"query.p","reason":"must have at most 2 items"}', details)
+
 
 class Examples(unittest.TestCase):
     def test_example_that_breaks_its_schema_is_a_warning(self):
@@ -402,6 +432,20 @@ class Examples(unittest.TestCase):
             """)
         self.assertTrue(any("must be at most 254 characters" in n and "alone" in n for n in suite.notes),
                         suite.notes)
+
+    def test_pattern_the_synthesizer_cannot_read_is_a_note_with_its_reason(self):
+        suite = suite_of("""
+            paths: {}
+            components:
+              schemas:
+                A:
+                  type: object
+                  required: [s]
+                  properties:
+                    s: {type: string, pattern: '^\\p{Lu}+$'}
+            """)
+        self.assertTrue(any("cannot build a string for the pattern" in n and "/properties/s/pattern" in n
+                            for n in suite.notes), suite.notes)
 
 
 class Cli(unittest.TestCase):

@@ -20,6 +20,7 @@ from test_generator import (CORPORA, ROOT, build, field, load, obj,  # noqa: E40
                             schemas)
 
 import ir_build  # noqa: E402
+import spec_loader  # noqa: E402
 from spec_loader import SpecError, Unsupported  # noqa: E402
 
 
@@ -337,11 +338,26 @@ class Parameters(unittest.TestCase):
         self.assertEqual((by["prefs"].location, by["prefs"].split), ("cookie", "comma"))
         self.assertTrue(o.cookie_params)
 
-    def test_matrix_style_is_left_out_with_its_pointer(self):
+    def test_label_and_matrix_path_styles(self):
+        o = op(build(paths("""
+            /a/{x}/{y}/{z}:
+              get:
+                parameters:
+                  - {name: x, in: path, required: true, style: label, schema: {type: integer}}
+                  - {name: y, in: path, required: true, style: matrix, explode: true,
+                     schema: {type: array, items: {type: integer}}}
+                  - {name: z, in: path, required: true, style: matrix, schema: {type: string}}
+                responses: {'200': {description: ok}}
+        """)), "get_a_x_y_z")
+        self.assertEqual([(p.prefix_lit, p.split) for p in o.params],
+                         [('"."', ""), ('";"', "matrix"), ('";z="', "")])
+
+    def test_object_in_matrix_style_is_left_out_with_its_pointer(self):
         spec = paths("""
             /a/{x}:
               get:
-                parameters: [{name: x, in: path, required: true, style: matrix, schema: {type: string}}]
+                parameters: [{name: x, in: path, required: true, style: matrix,
+                              schema: {type: object, properties: {k: {type: string}}}}]
                 responses: {'200': {description: ok}}
             /b:
               get: {responses: {'200': {description: ok}}}
@@ -439,7 +455,7 @@ class Unsupported_(unittest.TestCase):
         cases = {
             "/components/schemas/T/properties/a/uniqueItems":
                 "a: {type: array, uniqueItems: true, items: {type: object, properties: {x: {type: string}}}}",
-            "/components/schemas/T/properties/a/properties":
+            "/components/schemas/T/properties/a/oneOf/0":
                 "a: {oneOf: [{type: string}], properties: {x: {type: string}}}",
             "/components/schemas/T/properties/a/allOf/0/type": "a: {allOf: [{type: string}, {maxLength: 3}]}",
         }
@@ -466,10 +482,19 @@ class SpecWarnings(unittest.TestCase):
             T:
               type: object
               properties:
-                t: {type: string, example: 18:00}
-                ok: {type: string, example: '18:00'}
+                t: {type: string, example: 42}
+                ok: {type: string, example: '42'}
+                time: {type: string, example: 18:00}
         """))
         self.assertEqual([p for p, _ in api.notes], ["/components/schemas/T/properties/t/example"])
+
+    def test_yaml_is_read_as_yaml_1_2(self):
+        # The core schema: 18:00 and yes are strings, 017 is decimal; no
+        # YAML 1.1 base-60 numbers, yes/no booleans or timestamps.
+        doc = spec_loader.parse_document(
+            b"a: 18:00\nb: yes\nc: 017\nd: 0x1F\ne: 1e3\nf: 2020-01-01\ng: ~\nh: False\n", "t")
+        self.assertEqual(doc, {"a": "18:00", "b": "yes", "c": 17, "d": 31, "e": 1000.0,
+                               "f": "2020-01-01", "g": None, "h": False})
 
     def test_callbacks_and_webhooks_are_ignored(self):
         api = build(paths("""

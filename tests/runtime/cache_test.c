@@ -368,3 +368,81 @@ Test(cache, single_flight_bounded_wait_and_table)
     rt_cache_free(off);
     rt_cache_free(c);
 }
+
+/* ---------------------------------------------------------------- per-thread copies (L1) */
+
+typedef struct op {
+    rt_cache *c;
+    uint64_t key;
+    const char *value; /* put this (NULL: del) */
+} op;
+
+static void *run_op(void *arg)
+{
+    op *o = arg;
+    if (o->value)
+        rt_cache_put(o->c, o->key, rt_cache_ticket(o->c, o->key), o->value, strlen(o->value));
+    else
+        rt_cache_del(o->c, o->key);
+    return NULL;
+}
+
+static void in_thread(rt_cache *c, uint64_t key, const char *value)
+{
+    op o = { c, key, value };
+    pthread_t th;
+    cr_assert(pthread_create(&th, NULL, run_op, &o) == 0);
+    pthread_join(th, NULL);
+}
+
+/* This thread reads (and so keeps a copy of) an entry; another thread
+ * changes it: the next read here must see the change. */
+Test(cache, thread_copies_follow_other_threads_changes)
+{
+    rt_cache *c = rt_cache_new(200, 1000);
+    in_thread(c, 11, "one");
+    cr_assert(get_is(c, 11, "one"));
+    cr_assert(get_is(c, 11, "one"), "second read (from this thread's copy)");
+    cr_assert(rt_cache_has(c, 11));
+
+    in_thread(c, 11, NULL); /* del elsewhere */
+    cr_assert_not(get_is(c, 11, NULL), "a del in another thread must be seen");
+    cr_assert_not(rt_cache_has(c, 11));
+
+    in_thread(c, 11, "two");
+    cr_assert(get_is(c, 11, "two"));
+    in_thread(c, 11, "three"); /* a put replacing a live entry */
+    cr_assert(get_is(c, 11, "three"), "a replacing put in another thread must be seen");
+
+    /* arena reads go through the same copies */
+    rt_arena *a = rt_arena_new(1024);
+    rt_str v;
+    cr_assert(rt_cache_get_arena(c, 11, a, &v) && v.len == 5 && memcmp(v.ptr, "three", 5) == 0);
+    in_thread(c, 11, NULL);
+    cr_assert_not(rt_cache_get_arena(c, 11, a, &v));
+    rt_arena_free(a);
+
+    /* expiry: the copy carries the entry's deadline */
+    in_thread(c, 12, "x");
+    cr_assert(get_is(c, 12, "x"));
+    sleep_ms(250);
+    cr_assert_not(get_is(c, 12, NULL), "an expired entry must not be served from a copy");
+    cr_assert_not(rt_cache_has(c, 12));
+
+    /* a del of an entry evicted meanwhile still invalidates the copies */
+    rt_cache *tiny = rt_cache_new(10000, 1); /* one entry per shard */
+    put_str(tiny, 21, "a");
+    cr_assert(get_is(tiny, 21, "a"));
+    for (uint64_t k = 100; k < 2000; k++) /* evicts 21 from its shard */
+        put_str(tiny, k, "filler");
+    in_thread(tiny, 21, NULL);
+    cr_assert_not(get_is(tiny, 21, NULL), "copy of an evicted, then deleted entry served");
+    rt_cache_free(tiny);
+
+    /* a new cache (possibly at the same address) shares nothing */
+    rt_cache_free(c);
+    rt_cache *c2 = rt_cache_new(200, 1000);
+    cr_assert_not(get_is(c2, 11, NULL));
+    cr_assert_not(rt_cache_has(c2, 12));
+    rt_cache_free(c2);
+}

@@ -75,6 +75,9 @@ static void test_handler(rt_req *req, rt_resp *resp)
         int k = snprintf(n, sizeof n, "%zu", req->body_len);
         rt_str v = rt_arena_strdup(req->arena, n, (size_t)k);
         rt_resp_header(resp, "X-Body-Len", v);
+        rt_resp_header(resp, "X-Media", req->media == RT_MEDIA_JSON   ? RT_STR("json")
+                                        : req->media == RT_MEDIA_FORM ? RT_STR("form")
+                                                                      : RT_STR("none"));
     } else if (rt_str_eq_cstr(p, "/query")) {
         bool has_name, has_flag, has_missing, has_upper;
         rt_str name = rt_req_query(req, "name", &has_name);
@@ -584,7 +587,8 @@ Test(http, media_type, .timeout = 30)
                     "X-Request-ID: mt\r\nContent-Length: 2\r\n\r\nhi", &R);
     cr_expect_eq(R.status, 415);
     cr_expect(body_is(&R, "{\"error\":{\"code\":\"UNSUPPORTED_MEDIA_TYPE\",\"message\":\"request "
-                          "body must be application/json\",\"details\":[],\"request_id\":\"mt\"}}"),
+                          "body must be application/json or application/x-www-form-urlencoded\","
+                          "\"details\":[],\"request_id\":\"mt\"}}"),
               "%s", R.body);
     /* no Content-Type at all */
     roundtrip(port, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", &R);
@@ -598,6 +602,14 @@ Test(http, media_type, .timeout = 30)
                     "charset=utf-8\r\nContent-Length: 2\r\n\r\n{}", &R);
     cr_expect_eq(R.status, 200);
     cr_expect(body_is(&R, "{}"));
+    cr_expect(header_is(&R, "X-Media", "json"), "%s", R.head);
+    /* a form body is admitted too: the router decides whether the
+     * operation takes one */
+    roundtrip(port, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-"
+                    "urlencoded\r\nContent-Length: 3\r\n\r\na=1", &R);
+    cr_expect_eq(R.status, 200);
+    cr_expect(body_is(&R, "a=1"));
+    cr_expect(header_is(&R, "X-Media", "form"), "%s", R.head);
     /* no body, no media type needed */
     roundtrip(port, "DELETE /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
                     "Content-Length: 0\r\n\r\n", &R);

@@ -350,6 +350,7 @@ static const char *post(const char *path, const char *body)
     cur.req.body_len = strlen(body);
     memcpy(cur.body, body, cur.req.body_len);
     cur.req.body = cur.body;
+    cur.req.media = RT_MEDIA_FORM;
     rt_errs_init(&cur.req.errs);
     rt_buf_init(&cur.resp.body);
     cur.resp.status = 200;
@@ -423,4 +424,36 @@ Test(constructs, nullable_array_elements)
     cr_assert(!v.scores[0].is_null && v.scores[0].value == 1);
     cr_assert(v.scores[1].is_null);
     cr_assert_str_eq(encode_tree(&v), "{\"id\":1,\"scores\":[1,null,7]}");
+}
+
+/* ---------------------------------------------------------------- properties beside oneOf */
+
+DEFINE_PARSE(shared)
+
+Test(constructs, shared_properties_beside_one_of_hold_for_every_alternative)
+{
+    api_shared v;
+
+    cr_assert_eq(parse_shared("{\"kind\":\"dog\",\"bark\":\"loud\",\"id\":4}", &v), 0);
+    expect_none();
+    cr_assert_eq(v.which, API_SHARED_DOG);
+    cr_assert_eq(v.dog.id, 4);
+    cr_assert_str_eq(encode_shared(&v), "{\"kind\":\"dog\",\"bark\":\"loud\",\"id\":4}");
+    cr_assert_eq(parse_shared("{\"kind\":\"cat\",\"name\":\"x\"}", &v), 0);
+    expect_one("/id", "is required");
+}
+
+DEFINE_PARSE(stamp)
+
+Test(constructs, read_only_is_not_required_in_requests_write_only_is_not_encoded)
+{
+    api_stamp v;
+
+    cr_assert_eq(parse_stamp("{\"id\":1,\"secret\":\"pw\"}", &v), 0);
+    expect_none(); /* created is required, but readOnly: responses only */
+    cr_assert(v.has_secret);
+    v.created = RT_STR("now");
+    cr_assert_str_eq(encode_stamp(&v), "{\"id\":1,\"created\":\"now\"}");
+    cr_assert_eq(parse_stamp("{\"id\":1,\"f32\":1e39}", &v), 0);
+    expect_one("/f32", "out of range for a float");
 }

@@ -3,7 +3,8 @@
 # query arrays, deepObject, header objects): the constructs spec's scaffold
 # server, built from the generated folder, answered over loopback.
 #   tests/generated/constructs/http_check.sh WORKDIR
-# Prints one line per check and "N passed, N failed"; exit 1 on a failure.
+# Prints one line per check, then a summary in Python unittest's words
+# ("Ran N tests", "OK" or "FAILED (failures=F)") that scripts/test.sh counts.
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
 root=$(pwd)
@@ -50,5 +51,23 @@ check "pipeDelimited array" '"field":"query.pipes","reason":"must be an integer"
 check "header object list" '"field":"header.X-Obj","reason":"must be a list of name,value pairs"' "$u/filters" -H 'X-Obj: role,admin,age'
 check "discriminated body" '"field":"/0/kind","reason":"must be one of: cat, dog"' -X PUT "$pet" \
     -H 'Content-Type: application/json' -d '[{"kind":"cow"}]'
-echo "$pass passed, $fail failed"
+check "form body over HTTP: valid" '"NOT_IMPLEMENTED"' -X POST "$u/filters" \
+    -H 'Content-Type: application/x-www-form-urlencoded' --data-raw 'role=admin&tags=ab&tags=c%20d'
+check "form body over HTTP: field errors" '"field":"/age","reason":"must be >= 0"' -X POST "$u/filters" \
+    -H 'Content-Type: application/x-www-form-urlencoded' --data-raw 'role=admin&age=-1'
+check "form operation given JSON: 415" '"message":"request body must be application/x-www-form-urlencoded"' \
+    -X POST "$u/filters" -H 'Content-Type: application/json' -d '{"role":"admin"}'
+check "JSON operation given a form: 415" '"message":"request body must be application/json"' -X PUT "$pet" \
+    -H 'Content-Type: application/x-www-form-urlencoded' --data-raw 'kind=cat'
+check "other media types: 415 at the gate" '"code":"UNSUPPORTED_MEDIA_TYPE"' -X POST "$u/filters" \
+    -H 'Content-Type: text/plain' -d 'role=admin'
+check "label and matrix path styles" '"NOT_IMPLEMENTED"' "$u/styles/.5/.1.2/;mat=a/;mats=1,2/;matx=1;matx=2"
+check "label prefix required" '"field":"path.lab","reason":"must start with '"'.'"' (label style)"' \
+    "$u/styles/5/.1/;mat=a/;mats=1/;matx=1"
+check "exploded label array" '"field":"path.labs","reason":"must be an integer"' "$u/styles/.5/.1.x/;mat=a/;mats=1/;matx=1"
+check "matrix enum" '"field":"path.mat","reason":"must be one of: a, b"' "$u/styles/.5/.1/;mat=c/;mats=1/;matx=1"
+check "exploded matrix names" '"field":"path.matx","reason":"must be ;name=value pairs (matrix style)"' \
+    "$u/styles/.5/.1/;mat=a/;mats=1/;matx=1;other=2"
+echo "Ran $((pass + fail)) tests"
+if [ "$fail" -eq 0 ]; then echo OK; else echo "FAILED (failures=$fail)"; fi
 [ "$fail" -eq 0 ]
