@@ -366,6 +366,11 @@ class _Build:
 
     def check_param(self, p):
         sh = p.shape
+        style = getattr(p, "style", "")
+        if style in ("label", "matrix") and (p.location != "path" or sh.kind == "object"):
+            raise Unsupported(p.pointer, "%s-style %s parameters are not supported by the client "
+                                         "SDKs" % (style, p.location if sh.kind != "object" else
+                                                   "object"))
         if p.location == "cookie":
             raise Unsupported(p.pointer, "cookie parameters are not supported by the client SDKs")
         if sh.kind == "object":
@@ -382,8 +387,9 @@ class _Build:
                 self.check_value(f.shape.items if f.shape.kind == "array" else f.shape, f.pointer)
             return
         if sh.kind == "array":
-            if p.split not in ("multi", "comma") or \
-                    (p.split == "multi" and p.location != "query"):
+            if p.split not in ("multi", "comma", "space", "pipe", "dot", "matrix") or \
+                    (p.split in ("multi", "space", "pipe") and p.location != "query") or \
+                    (p.split in ("dot", "matrix") and p.location != "path"):
                 raise Unsupported(p.pointer, "array parameters of style %r are not supported by "
                                              "the client SDKs" % p.split)
             sh = sh.items

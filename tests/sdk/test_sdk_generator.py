@@ -581,7 +581,7 @@ class Rich(unittest.TestCase):
         r = c.search([1, 22], tag=["ab", "c d"], near=[1.5, -2.0], x_keys=[m.SearchXKeys.A, "b"], ratio=0.25,
                      site="https://e.example/?q=1", code="abab")
         method, target, headers, _ = _Loopback.seen[-1]
-        self.assertEqual((method, target), ("GET", "/api/search/1%2C22?tag=ab&tag=c%20d&near=1.5%2C-2.0&ratio=0.25"
+        self.assertEqual((method, target), ("GET", "/api/search/1,22?tag=ab&tag=c%20d&near=1.5%2C-2.0&ratio=0.25"
                                                    "&site=https%3A%2F%2Fe.example%2F%3Fq%3D1&code=abab"))
         self.assertEqual(headers["X-Keys"], "a,b")
         self.assertIsInstance(r.body.pet, m.Dog)
@@ -688,12 +688,16 @@ PARAMS = """\
 openapi: 3.0.3
 info: {title: Params, version: '1'}
 paths:
-  /filter/{spot}/{ids}:
+  /filter/{spot}/{ids}/{lab}/{mat}:
     post:
       operationId: filter
       parameters:
         - {name: spot, in: path, required: true, schema: {$ref: '#/components/schemas/Point'}}
         - {name: ids, in: path, required: true, schema: {type: array, items: {type: integer, minimum: 1}}}
+        - {name: lab, in: path, required: true, style: label, schema: {type: array, items: {type: integer}}}
+        - {name: mat, in: path, required: true, style: matrix, schema: {type: integer, maximum: 9}}
+        - {name: sp, in: query, style: spaceDelimited, explode: false, schema: {type: array, items: {type: string}}}
+        - {name: pp, in: query, style: pipeDelimited, explode: false, schema: {type: array, items: {type: integer}}}
         - {name: f, in: query, style: deepObject, schema: {$ref: '#/components/schemas/Range'}}
         - {name: g, in: query, explode: false, schema: {$ref: '#/components/schemas/Point'}}
         - {name: tag, in: query, schema: {type: array, maxItems: 3, items: {type: string, minLength: 2}}}
@@ -761,12 +765,16 @@ int main(int argc, char **argv)
     double near[] = { 1.5, -2 };
     api_filter_x_keys keys[] = { API_FILTER_X_KEYS_A, API_FILTER_X_KEYS_B };
     api_point spot = { .x = 1, .has_y = true, .y = 2 };
+    int64_t lab[] = { 3, 4 };
+    rt_str sp[] = { RT_STR("a"), RT_STR("b c") };
+    int64_t pp[] = { 1, 2 };
     api_client_filter_params fp = {
         .has_f = true, .f = { .has_lo = true, .lo = 1, .tags = rtags, .tags_len = 2 },
         .has_g = true, .g = { .x = 3 }, .has_tag = true, .tag = tags, .tag_len = 2,
         .has_near = true, .near = near, .near_len = 2, .has_ratio = true, .ratio = 0.25,
         .has_x_point = true, .x_point = { .x = 5, .has_y = true, .y = 6 },
         .has_x_keys = true, .x_keys = keys, .x_keys_len = 2,
+        .has_sp = true, .sp = sp, .sp_len = 2, .has_pp = true, .pp = pp, .pp_len = 2,
     };
     api_client_filter_response out;
     api_client_send_form_response fo;
@@ -775,18 +783,20 @@ int main(int argc, char **argv)
 
     if (c == NULL)
         return 2;
-    rc = api_client_filter(c, spot, ids, 2, &fp, &out);
+    rc = api_client_filter(c, spot, ids, 2, lab, 2, 5, &fp, &out);
     show(c, "valid", rc, out.status);
     fp.g.has_y = true;
     fp.g.y = 11;
     fp.f.lo = -1;
     ids[0] = 0;
     api_client_set_validation(c, false);
-    rc = api_client_filter(c, spot, ids, 2, &fp, &out);
+    rc = api_client_filter(c, spot, ids, 2, lab, 2, 5, &fp, &out);
     show(c, "unchecked", rc, out.status);
     api_client_set_validation(c, true);
-    rc = api_client_filter(c, spot, ids, 2, &fp, &out);
+    rc = api_client_filter(c, spot, ids, 2, lab, 2, 5, &fp, &out);
     show(c, "checked", rc, out.status);
+    rc = api_client_send_form(c, &form, &fo);
+    show(c, "form to the server", rc, fo.status);
     api_client_free(c);
     /* The form body, to the loopback recorder (argv[2]). */
     c = api_client_new(argv[2]);
@@ -807,8 +817,9 @@ class AgainstGeneratedServer(unittest.TestCase):
     """Object (deepObject, form, simple), array and number parameters sent
     by both clients to the server generate.py --scaffold builds from the same
     spec (every operation a 501 stub): what they send it parses, and what
-    they refuse it refuses with the same fields and reasons. Form bodies go
-    to the loopback recorder (the runtime takes only JSON bodies over HTTP)."""
+    they refuse it refuses with the same fields and reasons: label and
+    matrix path styles, space- and pipe-delimited queries and form bodies too;
+    the loopback recorder checks the exact bytes of a form."""
 
     @classmethod
     def setUpClass(cls):
@@ -860,15 +871,16 @@ class AgainstGeneratedServer(unittest.TestCase):
         m = self.mod
         c = m.Client(self.url, timeout=10)
         with self.assertRaises(m.HttpError) as cm:
-            c.filter(m.Point(x=1, y=2), [1, 22], f=m.Range(lo=1, tags=["a", "b"]), g={"x": 3}, tag=["ab", "c d"],
+            c.filter(m.Point(x=1, y=2), [1, 22], [3, 4], 5, sp=["a", "b c"], pp=[1, 2], f=m.Range(lo=1, tags=["a", "b"]),
+                     g={"x": 3}, tag=["ab", "c d"],
                      near=[1.5, -2.0], ratio=0.25, site="https://e.example/?q=1", x_point=m.Point(x=5, y=6),
                      x_keys=["a", m.FilterXKeys.B])
         self.assertEqual((cm.exception.status, cm.exception.code), (501, "NOT_IMPLEMENTED"))
         broken = [dict(g={"y": 11}), dict(f={"lo": -1, "zz": 1}), dict(x_point={"x": "q"}),
-                  dict(tag=["a", "bb", "cc", "dd"]), dict(ratio=2.0, site="x y"), dict(ids=[0, 2])]
+                  dict(tag=["a", "bb", "cc", "dd"]), dict(ratio=2.0, site="x y"), dict(ids=[0, 2]), dict(mat=10)]
         for kw in broken:
             with self.subTest(kw=kw):
-                args = dict({"spot": {"x": 1}, "ids": [1]}, **kw)
+                args = dict({"spot": {"x": 1}, "ids": [1], "lab": [], "mat": 1}, **kw)
                 c.validate = True
                 with self.assertRaises(m.ValidationError) as mine:
                     c.filter(**args)
@@ -877,6 +889,19 @@ class AgainstGeneratedServer(unittest.TestCase):
                     c.filter(**args)
                 self.assertEqual(sorted(mine.exception.details, key=lambda d: (d.field, d.reason)),
                                  sorted(theirs.exception.details, key=lambda d: (d.field, d.reason)))
+        c.validate = True
+        with self.assertRaises(m.HttpError) as cm:
+            c.send_form(m.Form(name="ab", n=3, flags=[True, False]))
+        self.assertEqual(cm.exception.status, 501)
+        for bad in ({"name": "a", "zz": 1}, {"zz": 2, "flags": [True]}):
+            c.validate = True
+            with self.assertRaises(m.ValidationError) as mine:
+                c.send_form(bad)
+            c.validate = False
+            with self.assertRaises(m.BadRequest) as theirs:
+                c.send_form(bad)
+            self.assertEqual(sorted(mine.exception.details, key=lambda d: (d.field, d.reason)),
+                             sorted(theirs.exception.details, key=lambda d: (d.field, d.reason)))
         c = m.Client(self.rec)
         self.assertEqual(c.send_form(m.Form(name="ab", n=3, flags=[True, False])).status, 204)
         _, target, headers, body = _Loopback.seen[-1]
@@ -899,10 +924,11 @@ class AgainstGeneratedServer(unittest.TestCase):
         want = ("[path.ids: must be >= 1] [query.f.lo: must be >= 0] [query.g.y: must be <= 10]")
         self.assertEqual(lines[1], "unchecked E_STATUS 400")   # the server's details: in the Python test
         self.assertEqual(lines[2], "checked E_INVALID 0 " + want)
-        self.assertEqual(lines[3], "form OK 204")
+        self.assertEqual(lines[3], "form to the server E_STATUS 501")
+        self.assertEqual(lines[4], "form OK 204")
         self.assertEqual(_Loopback.seen[0][3], b"name=ab&n=3")
         self.assertEqual(_Loopback.seen[0][2]["Content-Type"], "application/x-www-form-urlencoded")
-        self.assertEqual(lines[4], "form checked E_INVALID 0 [/name: must be at least 2 characters]")
+        self.assertEqual(lines[5], "form checked E_INVALID 0 [/name: must be at least 2 characters]")
 
 
 
