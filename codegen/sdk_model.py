@@ -532,7 +532,7 @@ class _Build:
                 attr += "_"
             used.add(attr)
             ann, lit = self.type_lit(f.shape)
-            if f.nullable or not f.required:
+            if f.nullable or not f.required or f.read_only:
                 ann = "Optional[%s]" % ann
             fields.append(PyField(f.json_name, attr, ann, f.required, f.nullable, f.read_only,
                                   f.write_only, lit))

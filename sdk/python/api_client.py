@@ -21,6 +21,7 @@ import http.client
 import json
 import math
 import re
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -312,6 +313,15 @@ class _F:
         self.read_only, self.write_only, self.type = read_only, write_only, typ
 
 
+# While a request is checked: a required readOnly field may be absent (the
+# server requires it in answers only). Per thread, like the calls.
+_REQUEST = threading.local()
+
+
+def _ro_optional(f: "_F") -> bool:
+    return f.read_only and getattr(_REQUEST, "on", False)
+
+
 def _ptr(base: str, token: Union[str, int]) -> str:
     return base + "/" + str(token).replace("~", "~0").replace("/", "~1")
 
@@ -441,7 +451,7 @@ def _validate(v: Any, t: _T, field: str, errs: List[FieldError]) -> None:
         for f in t.cls._fields:
             x = getattr(v, f.attr)
             if x is None:
-                if f.required and not f.nullable:
+                if f.required and not f.nullable and not _ro_optional(f):
                     errs.append(FieldError(_ptr(field, f.json), "is required"))
                 elif f.required:
                     present += 1
@@ -649,7 +659,7 @@ class _Model:
                 continue
             kw[f.attr] = _decode(value, f.type, _ptr(field, key), own)
         for f in cls._fields:
-            if f.required and f.json not in raw:
+            if f.required and f.json not in raw and not _ro_optional(f):
                 own.append(FieldError(_ptr(field, f.json), "is required"))
             kw.setdefault(f.attr, None)
         if errs is None and own:
@@ -711,11 +721,11 @@ class UserPatch(_Model):
 @dataclasses.dataclass
 class User(_Model):
     """User (/components/schemas/User)"""
-    id: int
     username: str
     email: str
-    created_at: datetime.datetime
-    updated_at: datetime.datetime
+    id: Optional[int] = None
+    created_at: Optional[datetime.datetime] = None
+    updated_at: Optional[datetime.datetime] = None
 
 
 @dataclasses.dataclass
@@ -939,11 +949,15 @@ def _pairs_object(v: Any, t: _T, prefix: str, errs: List[FieldError], check: boo
     if not check:
         return v
     own: List[FieldError] = []
-    if isinstance(v, Mapping):
-        v = t.cls.from_json(dict(v), "", own)
-    more: List[FieldError] = []
-    _validate(v, t, "", more)
-    _merge(own, more)
+    _REQUEST.on = True
+    try:
+        if isinstance(v, Mapping):
+            v = t.cls.from_json(dict(v), "", own)
+        more: List[FieldError] = []
+        _validate(v, t, "", more)
+        _merge(own, more)
+    finally:
+        _REQUEST.on = False
     errs += [FieldError(prefix + e.field[1:] if e.field else prefix.rstrip("./") or "", e.reason)
              for e in own]
     return v
@@ -1074,11 +1088,15 @@ class Client:
     def _body(self, body: Any, t: _T, errs: List[FieldError]) -> bytes:
         """The request body as JSON bytes, checked when validation is on."""
         if self.validate:
-            if t.kind in ("object", "union") and isinstance(body, Mapping):
-                body = _decode(dict(body), t, "", errs)
-            more: List[FieldError] = []
-            _validate(body, t, "", more)
-            _merge(errs, more)
+            _REQUEST.on = True
+            try:
+                if t.kind in ("object", "union") and isinstance(body, Mapping):
+                    body = _decode(dict(body), t, "", errs)
+                more: List[FieldError] = []
+                _validate(body, t, "", more)
+                _merge(errs, more)
+            finally:
+                _REQUEST.on = False
         value = _encode(body, t)
         try:
             return json.dumps(value, ensure_ascii=False, separators=(",", ":"),

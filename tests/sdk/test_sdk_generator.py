@@ -329,10 +329,11 @@ components:
     Cat:
       type: object
       additionalProperties: false
-      required: [kind, lives]
+      required: [kind, lives, id]
       properties:
         kind: {type: string, enum: [cat]}
         lives: {type: integer, minimum: 0, maximum: 9}
+        id: {type: integer, readOnly: true}
     Dog:
       type: object
       additionalProperties: false
@@ -556,7 +557,7 @@ class Rich(unittest.TestCase):
         for tool, out in ((GEN_PY, cls.gen), (SDK_PY, cls.sdk)):
             p = sh([sys.executable, tool, "--spec", spec, "--out", out])
             assert p.returncode == 0 and "warning" not in p.stderr, p.stderr
-        _Loopback.answers = {"search": (200, FOUND), "pets": (201, [FOUND, dict(FOUND, pet={"kind": "cat", "lives": 3})]),
+        _Loopback.answers = {"search": (200, FOUND), "pets": (201, [FOUND, dict(FOUND, pet={"kind": "cat", "lives": 3, "id": 7})]),
                              "word": (200, "hello"), "marks": (200, ["X", "O", "X"])}
         cls.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Loopback)
         cls.url = "http://127.0.0.1:%d" % cls.httpd.server_address[1]
@@ -612,6 +613,14 @@ class Rich(unittest.TestCase):
         with self.assertRaises(m.ValidationError) as cm:
             c.add_pet(m.Cat(kind=m.CatKind.CAT, lives=10))
         self.assertEqual(cm.exception.details, [m.FieldError("/lives", "must be between 0 and 9")])
+        # A required readOnly field: absent from requests, required in answers.
+        try:
+            _Loopback.answers["pets"] = (201, [dict(FOUND, pet={"kind": "cat", "lives": 3})])
+            with self.assertRaises(m.ProtocolError) as cm:
+                c.add_pet({"kind": "cat", "lives": 1})
+            self.assertEqual(cm.exception.details, [m.FieldError("/0/pet/id", "is required")])
+        finally:
+            _Loopback.answers["pets"] = (201, [FOUND, dict(FOUND, pet={"kind": "cat", "lives": 3, "id": 7})])
         bad = m.Found(pet=m.Cat(kind=m.CatKind.CAT, lives=1), labels=m.FoundLabels(additional_properties={"x": -1}),
                       addr="1::2::3", home="1.2.3",
                       blob="a", site="x", day="2026-02-30", weight=0.75, note="ba")
@@ -619,6 +628,7 @@ class Rich(unittest.TestCase):
             ("/addr", "must be an IPv6 address"), ("/blob", "must be base64"),
             ("/day", "must be an RFC 3339 date (YYYY-MM-DD)"), ("/home", "must be an IPv4 address"),
             ("/labels/x", "must be >= 0"), ("/note", "must match pattern ^(ab)+$"),
+            ("/pet/id", "is required"),   # validate() checks a value as an answer
             ("/site", "must be an absolute URI"), ("/weight", "must be a multiple of 0.5"),
         ])
 
@@ -661,7 +671,8 @@ class Rich(unittest.TestCase):
                                    "characters] [query.ratio: must be <= 1.5] [query.site: must be an absolute URI] "
                                    "[query.code: must match pattern ^(ab)+$]")
         self.assertEqual(lines[3], "addPet OK 201 2")
-        self.assertEqual(json.loads(_Loopback.seen[1][3]), {"kind": "cat", "lives": 7})
+        # The server's encoder writes every required member, readOnly ones too (sdk/README, Limits).
+        self.assertEqual(json.loads(_Loopback.seen[1][3]), {"kind": "cat", "lives": 7, "id": 0})
         self.assertEqual(lines[4], "addPet invalid E_INVALID /lives must be between 0 and 9")
         self.assertEqual(lines[5], "word OK hello")
         self.assertEqual(lines[6], "marks OK 3 %d %d" % (0, 1))
