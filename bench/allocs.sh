@@ -12,7 +12,7 @@ for f in malloc calloc realloc; do
         perf probe -q -x "$libc" -a "$f" 2>/dev/null && added+=("probe_libc:$f")
     fi
 done
-cleanup() { [[ ${#added[@]} -eq 0 ]] || perf probe -q -d "${added[@]}" 2>/dev/null || true; }
+cleanup() { local e; for e in "${added[@]}"; do perf probe -q -d "$e" 2>/dev/null || true; done; }
 trap cleanup EXIT
 count() { # label url [script [script args...]]
     local label=$1 url=$2 script=${3:-}
