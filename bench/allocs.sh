@@ -6,9 +6,14 @@
 set -euo pipefail
 pid=$1 base=$2 n=${3:-20000}
 libc=$(awk '$NF ~ /libc\.so\.6$/ {print $NF; exit}' "/proc/$pid/maps")
+added=()
 for f in malloc calloc realloc; do
-    perf probe -q -x "$libc" -a "$f" 2>/dev/null || true
+    if ! perf probe -l 2>/dev/null | grep -q "probe_libc:$f "; then
+        perf probe -q -x "$libc" -a "$f" 2>/dev/null && added+=("probe_libc:$f")
+    fi
 done
+cleanup() { local e; for e in "${added[@]}"; do perf probe -q -d "$e" 2>/dev/null || true; done; }
+trap cleanup EXIT
 count() { # label url [script [script args...]]
     local label=$1 url=$2 script=${3:-}
     shift 2

@@ -1396,23 +1396,9 @@ class Case:
         self.label_c = c_string(label)
         self.err_field_c = c_string(err[0])
         self.err_reason_c = c_string(err[1])
-        if isinstance(req, tuple):
-            self.req = None
-            self.req_c = "NULL"
-            self.direct_c = (c_string(req[0]), c_string(req[1]), c_string(req[2] or ""))
-        else:
-            self.req_c = c_string(req) if req is not None else "NULL"
+        self.req_c = c_string(req) if req is not None else "NULL"
         self.code_c = c_string(code)
         self.detail_c = c_string(detail) if detail is not None else "NULL"
-        # A request given to api_dispatch directly (rt_req built in the test):
-        # METHOD, the percent-decoded path and the body.
-        if not isinstance(req, tuple):
-            self.direct_c = ("NULL", "NULL", "NULL")
-
-    def set_direct(self, method, path, body):
-        self.direct = (method, path, body)
-        self.req_c = "NULL"
-        self.direct_c = (c_string(method), c_string(path), c_string(body or ""))
 
 
 class Suite:
@@ -1428,7 +1414,6 @@ class Suite:
         self.errors = []         # synthesizer failures, emitted as failing tests
         self.warning_ptrs = []   # the spec pointer of each warning
         self.cur_group = ("requests", "requests")
-        self.direct = False      # build_op: requests go to api_dispatch directly
         self.names = set()
         self.types = []          # ObjType with a run function
 
@@ -1749,16 +1734,8 @@ class Suite:
     def request(self, op, values, body):
         """The raw HTTP request for op with parameter texts `values` (name ->
         text, None = absent, a list for a repeated query parameter) and a
-        body (text or None). For a form body (self.direct) a tuple instead:
-        (METHOD, decoded path, body) for api_dispatch."""
-        if self.direct:
-            path = op.path
-            for p in op.params:
-                t = values.get((p.location, p.name))
-                if t is not None:
-                    raw = t[1] if isinstance(t, tuple) else path_prefix(p) + t
-                    path = path.replace("{%s}" % p.name, raw)
-            return (op.method, path, body)
+        body (text or None), sent as JSON or, for a form operation, as
+        application/x-www-form-urlencoded."""
         path = "/".join(seg if seg.startswith("{") and seg.endswith("}") else pct(seg, "!$&'()*+,;=:@")
                         for seg in op.path.split("/"))
         query = []
@@ -1803,7 +1780,6 @@ class Suite:
         if op.method == "HEAD":
             return
         self.cur_group = (op.c_name, "%s (%s %s)" % (op.label, op.method, op.path))
-        self.direct = False
         good = {}
         for p in op.params:
             t = self.valid_param(p)
@@ -1813,11 +1789,6 @@ class Suite:
         body = None
         bt = op.body_obj if op.body_obj is not None else getattr(op, "body_union", None)
         form = getattr(op, "body_form", False)
-        if form and any(p.location != "path" for p in op.params):
-            raise Skip("a form body with query, header or cookie parameters: the runtime's HTTP "
-                       "layer answers 415 to non-JSON bodies (docs/ARCHITECTURE.md), and a request "
-                       "built in the test carries no query, headers or cookies")
-        self.direct = form
         if bt is not None:
             if form:
                 pairs = self.pairs_of(bt, self.synth.valid_obj(bt, "min", 0))

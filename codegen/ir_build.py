@@ -1491,7 +1491,7 @@ class Builder:
         th = set()
         if objects or unions:
             th.add("wrong_type")
-        if any(f.required and not f.read_only for o in objects for f in o.fields) or \
+        if any(f.required for o in objects for f in o.fields) or \
                 any(u.disc_key_c for u in unions):
             th.add("missing")
         if kinds & {("string", 64), ("enum", 64)}:

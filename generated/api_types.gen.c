@@ -716,10 +716,19 @@ int api_user_decode(rt_json_dec *d, rt_arena *a, rt_path *p, rt_errs *e, api_use
     }
     if (rc < 0)
         return rc;
+    /* readOnly: required in a response only (a client decoding one) */
+    if (!seen_id && d->response)
+        api__missing(p, e, "id", 2);
     if (!seen_username)
         api__missing(p, e, "username", 8);
     if (!seen_email)
         api__missing(p, e, "email", 5);
+    /* readOnly: required in a response only (a client decoding one) */
+    if (!seen_created_at && d->response)
+        api__missing(p, e, "created_at", 10);
+    /* readOnly: required in a response only (a client decoding one) */
+    if (!seen_updated_at && d->response)
+        api__missing(p, e, "updated_at", 10);
     return 0;
 }
 

@@ -404,6 +404,7 @@ static api_client_rc api_client__decoder(api_client *c, rt_json_dec *d)
         memcpy(copy, c->resp.data, c->resp.len);
     copy[c->resp.len] = '\0';
     rt_json_dec_init(d, copy, c->resp.len, RT_JSON_DEFAULT_DEPTH);
+    d->response = true; /* readOnly fields the spec requires must be there */
     return API_CLIENT_OK;
 }
 

@@ -165,6 +165,7 @@ void rt_json_dec_init(rt_json_dec *d, char *buf, size_t len, unsigned max_depth)
     d->failed = 0;
     d->err_pos = 0;
     d->err = NULL;
+    d->response = false;
 }
 
 rt_json_type rt_json_peek(rt_json_dec *d)

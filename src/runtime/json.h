@@ -47,6 +47,8 @@ typedef struct rt_json_dec {
     int failed;        /* 0, or the poisoning error code */
     size_t err_pos;    /* byte offset of the first syntax error */
     const char *err;   /* static description of it */
+    bool response;     /* decoding a response (a client): readOnly fields may be
+                        * required, writeOnly ones not; false after init */
 } rt_json_dec;
 
 void rt_json_dec_init(rt_json_dec *d, char *buf, size_t len, unsigned max_depth);
