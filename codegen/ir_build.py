@@ -1501,6 +1501,8 @@ class Builder:
                         ("raw", 64, "raw")):
             if (k, b) in kinds:
                 th.add(h)
+        if ("array", 64) in kinds:
+            th.add("array")
         if any(o.addl is not None for o in objects):
             th.add("grow")
             th.add("dupkeys")

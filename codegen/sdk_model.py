@@ -120,7 +120,6 @@ class Success:
     shape: object                  # ir.Shape (object or array of objects)
     py_type: str
     py_lit: str = ""               # the _T(...) literal
-    ro: bool = False               # C: required readOnly members checked in a second pass
 
 
 @dataclass
@@ -196,8 +195,6 @@ class Model:
     c_needs_decode: bool = False        # an answer body to decode
     c_needs_f64: bool = False           # a number parameter
     c_answer_kinds: list = field(default_factory=list)  # scalar kinds of answer bodies
-    ro_objects: list = field(default_factory=list)  # [(ObjType, required readOnly fields, nested)]
-    ro_array: bool = False              # an array is walked for them
     header_guard: str = "API_CLIENT_GEN_H"
 
 
@@ -662,58 +659,8 @@ class _Build:
         if "enum" in kinds:
             kinds = (kinds - {"enum"}) | {"string"}
         model.c_answer_kinds = sorted(kinds)
-        model.ro_objects, model.ro_array = ro_checks(ops)
         model.c_needs_decode = bool(error_type) or any(so.successes for so in ops)
         return model
-
-
-def ro_checks(ops):
-    """The objects whose answers need a second look for required readOnly
-    members (the server's decoders read requests, where those are absent):
-    [(ObjType, [Field], [(Field, 'object'|'array', ObjType name)])], only
-    those reachable from an answer; and whether an array walk is used."""
-    objs = {}
-    todo = [sc.shape.items if sc.shape.kind == "array" else sc.shape for so in ops
-            for sc in so.successes]
-    todo = [sh.obj for sh in todo if sh.kind == "object"]
-    while todo:
-        o = todo.pop()
-        if o.name in objs:
-            continue
-        objs[o.name] = o
-        for f in o.fields:
-            sh = f.shape.items if f.shape.kind == "array" else f.shape
-            if sh.kind == "object":
-                todo.append(sh.obj)
-    needs = {n for n, o in objs.items() if any(f.required and f.read_only for f in o.fields)}
-    grew = True
-    while grew:
-        grew = False
-        for n, o in objs.items():
-            if n not in needs and any((f.shape.items if f.shape.kind == "array" else f.shape).kind
-                                      == "object" and
-                                      (f.shape.items if f.shape.kind == "array" else f.shape).obj.name
-                                      in needs for f in o.fields):
-                needs.add(n)
-                grew = True
-    out, array = [], False
-    for n in sorted(needs):
-        o = objs[n]
-        nested = []
-        for f in o.fields:
-            sh = f.shape.items if f.shape.kind == "array" else f.shape
-            if sh.kind == "object" and sh.obj.name in needs:
-                kind = "array" if f.shape.kind == "array" else "object"
-                array = array or kind == "array"
-                nested.append((f, kind, sh.obj.name))
-        out.append((o, [f for f in o.fields if f.required and f.read_only], nested))
-    for so in ops:
-        for sc in so.successes:
-            sh = sc.shape
-            sc.ro = sh.kind == "object" and sh.obj.name in needs or \
-                sh.kind == "array" and sh.items.kind == "object" and sh.items.obj.name in needs
-            array = array or (sc.ro and sh.kind == "array")
-    return out, array
 
 
 def build(spec, spec_name, strict=False):

@@ -431,120 +431,6 @@ static api_client_rc api_client__decoded(api_client *c, rt_json_dec *d, int rc, 
     return API_CLIENT_OK;
 }
 
-/* Required readOnly members: the server's decoders read requests, which
- * leave them out, so a client checks answers for them in a second pass
- * over a copy of the body (errors into c->errs, as "is required"). */
-typedef int (*api_client__ro_fn)(rt_json_dec *d, rt_path *p, rt_errs *e);
-static int api_client__ro_api_user(rt_json_dec *d, rt_path *p, rt_errs *e);
-static int api_client__ro_api_user_list(rt_json_dec *d, rt_path *p, rt_errs *e);
-
-static int api_client__ro_array(rt_json_dec *d, rt_path *p, rt_errs *e, api_client__ro_fn fn)
-{
-    size_t i = 0;
-    int rc;
-
-    if (rt_json_peek(d) != RT_JSON_ARRAY)
-        return rt_json_skip(d); /* the decoder reported the type */
-    rc = rt_json_arr_begin(d);
-    while (rc >= 0 && (rc = rt_json_arr_next(d)) == 1) {
-        size_t m = rt_path_push_index(p, i++);
-
-        rc = fn(d, p, e);
-        rt_path_pop(p, m);
-    }
-    return rc < 0 ? rc : 0;
-}
-
-/* User */
-static int api_client__ro_api_user(rt_json_dec *d, rt_path *p, rt_errs *e)
-{
-    rt_str key;
-    int rc;
-    bool seen_id = false;
-    bool seen_created_at = false;
-    bool seen_updated_at = false;
-
-    if (rt_json_peek(d) != RT_JSON_OBJECT)
-        return rt_json_skip(d); /* the decoder reported the type */
-    rc = rt_json_obj_begin(d);
-    while (rc >= 0 && (rc = rt_json_obj_next(d, &key)) == 1) {
-        if (key.len == 2 && memcmp(key.ptr, "id", 2) == 0)
-            seen_id = true;
-        if (key.len == 10 && memcmp(key.ptr, "created_at", 10) == 0)
-            seen_created_at = true;
-        if (key.len == 10 && memcmp(key.ptr, "updated_at", 10) == 0)
-            seen_updated_at = true;
-        rc = rt_json_skip(d);
-    }
-    if (rc < 0)
-        return rc;
-    if (!seen_id) {
-        size_t m = rt_path_push_key(p, "id", 2);
-
-        rt_errs_add_path(e, p, "is required");
-        rt_path_pop(p, m);
-    }
-    if (!seen_created_at) {
-        size_t m = rt_path_push_key(p, "created_at", 10);
-
-        rt_errs_add_path(e, p, "is required");
-        rt_path_pop(p, m);
-    }
-    if (!seen_updated_at) {
-        size_t m = rt_path_push_key(p, "updated_at", 10);
-
-        rt_errs_add_path(e, p, "is required");
-        rt_path_pop(p, m);
-    }
-    return 0;
-}
-
-/* UserList */
-static int api_client__ro_api_user_list(rt_json_dec *d, rt_path *p, rt_errs *e)
-{
-    rt_str key;
-    int rc;
-
-    if (rt_json_peek(d) != RT_JSON_OBJECT)
-        return rt_json_skip(d); /* the decoder reported the type */
-    rc = rt_json_obj_begin(d);
-    while (rc >= 0 && (rc = rt_json_obj_next(d, &key)) == 1) {
-        if (key.len == 5 && memcmp(key.ptr, "items", 5) == 0) {
-            size_t m = rt_path_push_key(p, key.ptr, key.len);
-
-            rc = api_client__ro_array(d, p, e, api_client__ro_api_user);
-            rt_path_pop(p, m);
-            continue;
-        }
-        rc = rt_json_skip(d);
-    }
-    if (rc < 0)
-        return rc;
-    return 0;
-}
-
-/* The answer's body once more (a fresh copy: decoding unescapes in place):
- * 0, or API_DECODE_ENOMEM. */
-static int api_client__ro_pass(api_client *c, api_client__ro_fn fn, bool array)
-{
-    rt_json_dec d;
-    rt_path p;
-    char *copy = rt_arena_alloc(c->arena, c->resp.len + 1);
-
-    if (copy == NULL)
-        return API_DECODE_ENOMEM;
-    if (c->resp.len > 0)
-        memcpy(copy, c->resp.data, c->resp.len);
-    copy[c->resp.len] = '\0';
-    rt_json_dec_init(&d, copy, c->resp.len, RT_JSON_DEFAULT_DEPTH);
-    rt_path_init(&p);
-    if (array)
-        (void)api_client__ro_array(&d, &p, &c->errs, fn);
-    else
-        (void)fn(&d, &p, &c->errs);
-    return 0;
-}
-
 /* An error status: the envelope (api_error) decoded into *err. */
 static api_client_rc api_client__error_api_error(api_client *c, int status, api_error *err)
 {
@@ -757,8 +643,6 @@ api_client_rc api_client_create_user(api_client *c, const api_new_user *body, ap
          * requests: every problem of the answer is reported at once. */
         jr = api_user_decode(&d, c->arena, &p, &c->errs, &out->body_201);
         if (jr == 0)
-            jr = api_client__ro_pass(c, api_client__ro_api_user, false);
-        if (jr == 0)
             api_user_validate(&out->body_201, &p, &verrs);
         return api_client__decoded(c, &d, jr, &verrs);
     default:
@@ -831,8 +715,6 @@ api_client_rc api_client_list_users(api_client *c, const api_client_list_users_p
          * requests: every problem of the answer is reported at once. */
         jr = api_user_list_decode(&d, c->arena, &p, &c->errs, &out->body_200);
         if (jr == 0)
-            jr = api_client__ro_pass(c, api_client__ro_api_user_list, false);
-        if (jr == 0)
             api_user_list_validate(&out->body_200, &p, &verrs);
         return api_client__decoded(c, &d, jr, &verrs);
     default:
@@ -878,8 +760,6 @@ api_client_rc api_client_get_user(api_client *c, int64_t id, api_client_get_user
         /* Validated even after field errors, as the server does with
          * requests: every problem of the answer is reported at once. */
         jr = api_user_decode(&d, c->arena, &p, &c->errs, &out->body_200);
-        if (jr == 0)
-            jr = api_client__ro_pass(c, api_client__ro_api_user, false);
         if (jr == 0)
             api_user_validate(&out->body_200, &p, &verrs);
         return api_client__decoded(c, &d, jr, &verrs);
@@ -941,8 +821,6 @@ api_client_rc api_client_update_user(api_client *c, int64_t id, const api_user_p
         /* Validated even after field errors, as the server does with
          * requests: every problem of the answer is reported at once. */
         jr = api_user_decode(&d, c->arena, &p, &c->errs, &out->body_200);
-        if (jr == 0)
-            jr = api_client__ro_pass(c, api_client__ro_api_user, false);
         if (jr == 0)
             api_user_validate(&out->body_200, &p, &verrs);
         return api_client__decoded(c, &d, jr, &verrs);

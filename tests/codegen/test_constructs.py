@@ -207,6 +207,17 @@ class NullsEnumsDefaults(unittest.TestCase):
 
 
 class ObjectsAndArrays(unittest.TestCase):
+    def test_a_map_without_arrays_emits_no_array_helper(self):
+        # -Werror rejects an unused static function: the helper that opens
+        # an array is emitted only when some type has an array.
+        import emit
+        api = build(schemas("""
+            M: {type: object, additionalProperties: {type: integer}}
+        """))
+        c = emit.render(api)["api_types.gen.c"].decode()
+        self.assertIn("api__grow(", c)
+        self.assertNotIn("api__array(", c)
+
     def test_maps_free_form_and_empty_schemas(self):
         api = build(schemas("""
             T:
