@@ -871,11 +871,13 @@ static void *slow_client_main(void *arg)
     slow_client *sc = arg;
     client *c = client_open(sc->port);
     send_str(c, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
-    static response r;
-    if (read_response(c, &r, IO_TIMEOUT_MS)) {
-        sc->status = r.status;
-        sc->conn_close = header_is(&r, "Connection", "close");
+    /* One response per thread: several slow clients run at once. */
+    response *r = malloc(sizeof *r);
+    if (r && read_response(c, r, IO_TIMEOUT_MS)) {
+        sc->status = r->status;
+        sc->conn_close = header_is(r, "Connection", "close");
     }
+    free(r);
     client_close(c);
     return NULL;
 }
