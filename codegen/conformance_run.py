@@ -9,7 +9,6 @@ Exit status: 0 every case passed; 1 spec errors (printed with their JSON
 pointer), a build failure or failing cases; 2 usage error.
 """
 
-import argparse
 import os
 import re
 import shutil
@@ -19,14 +18,11 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+sys.path.insert(0, HERE)
+from cli import EXIT_OK, EXIT_USAGE, UsageParser  # noqa: E402
 
+EXIT_FAIL = 1  # a spec error, a build failure or a failing case
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.print_usage(sys.stderr)
-        print("%s: error: %s" % (self.prog, message), file=sys.stderr)
-        sys.exit(EXIT_USAGE)
 
 
 def counts_of(suite_c):
@@ -49,7 +45,7 @@ def synthesis(text):
 
 
 def main(argv=None):
-    ap = _Parser(prog="make conformance",
+    ap = UsageParser(prog="make conformance",
                  description="Generate, build and run the conformance suite of an OpenAPI document.")
     ap.add_argument("--spec", required=True, help="the OpenAPI document (YAML or JSON)")
     ap.add_argument("--make", default="make")

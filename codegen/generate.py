@@ -10,7 +10,6 @@ Exit status: 0 ok (with --check: no drift), 1 spec error (the message names
 the JSON pointer and the construct) or drift, 2 usage error.
 """
 
-import argparse
 import os
 import sys
 import tempfile
@@ -22,23 +21,8 @@ import emit  # noqa: E402
 import ir_build  # noqa: E402
 import spec_loader  # noqa: E402
 
-EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
+from cli import EXIT_OK, EXIT_SPEC, EXIT_USAGE, UsageParser, spec_display_name  # noqa: E402
 
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.print_usage(sys.stderr)
-        print("%s: error: %s" % (self.prog, message), file=sys.stderr)
-        sys.exit(EXIT_USAGE)
-
-
-def spec_display_name(spec, out):
-    """The spec's path as the banners show it: relative to the directory that
-    holds the output directory (the project root), in / form, so the output
-    never depends on where the generator runs or on absolute paths."""
-    root = os.path.dirname(os.path.abspath(out))
-    rel = os.path.relpath(os.path.abspath(spec), root)
-    return rel.replace(os.sep, "/")
 
 
 def generate(spec_path, out_dir, strict=False, scaffold=False, report=None):
@@ -57,7 +41,7 @@ def generate(spec_path, out_dir, strict=False, scaffold=False, report=None):
 
 
 def main(argv=None):
-    ap = _Parser(prog="generate.py",
+    ap = UsageParser(prog="generate.py",
                  description="Generate C types, codecs, router and handler prototypes "
                              "from an OpenAPI 3.0/3.1 document.")
     ap.add_argument("--spec", required=True, help="the OpenAPI document (YAML or JSON)")

@@ -22,7 +22,6 @@ Exit status: 0 ok (with --check: no drift), 1 spec error (naming the JSON
 pointer), a left-out construct with --strict, or drift; 2 usage error.
 """
 
-import argparse
 import os
 import sys
 import tempfile
@@ -35,7 +34,7 @@ import emit  # noqa: E402
 import sdk_model  # noqa: E402
 import spec_loader  # noqa: E402
 
-EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
+from cli import EXIT_OK, EXIT_SPEC, EXIT_USAGE, UsageParser, spec_display_name  # noqa: E402
 LANGS = ("c", "python")
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates", "sdk")
 
@@ -46,19 +45,6 @@ OUTPUTS = {
     "python": [("python/api_client.py", "api_client.py.j2")],
 }
 
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.print_usage(sys.stderr)
-        print("%s: error: %s" % (self.prog, message), file=sys.stderr)
-        sys.exit(EXIT_USAGE)
-
-
-def spec_display_name(spec, out):
-    """The spec's path relative to the directory holding --out (the project
-    root), so banners never carry absolute paths."""
-    root = os.path.dirname(os.path.abspath(out))
-    return os.path.relpath(os.path.abspath(spec), root).replace(os.sep, "/")
 
 
 def _environment():
@@ -98,21 +84,8 @@ def write_changed(files, out_dir):
     return written
 
 
-def diff_against(files, out_dir):
-    drift = []
-    for name in sorted(files):
-        try:
-            with open(os.path.join(out_dir, name), "rb") as f:
-                if f.read() == files[name]:
-                    continue
-        except FileNotFoundError:
-            pass
-        drift.append(name)
-    return drift
-
-
 def main(argv=None):
-    ap = _Parser(prog="sdk.py",
+    ap = UsageParser(prog="sdk.py",
                  description="Generate the C (libcurl) and Python (standard library) client "
                              "SDKs from an OpenAPI 3.0/3.1 document.")
     ap.add_argument("--spec", required=True, help="the OpenAPI document (YAML or JSON)")
@@ -157,7 +130,7 @@ def main(argv=None):
             for name in files:
                 with open(os.path.join(tmp, name), "rb") as f:
                     fresh[name] = f.read()
-        drift = diff_against(fresh, args.out)
+        drift = emit.diff_against(fresh, args.out)
         if drift:
             print("the SDKs are out of date with %s; run make sdk:" % args.spec, file=sys.stderr)
             for name in drift:
