@@ -40,7 +40,7 @@ static void dispatch(rt_req *req, rt_resp *resp)
 
 typedef struct settings {
     unsigned long port, threads, max_conns, body_limit, conn_timeout_s, shutdown_timeout_s;
-    unsigned long pool_size, db_workers, pool_wait_ms, query_timeout_ms, connect_timeout_s;
+    unsigned long pool_size, db_pipeline, db_workers, pool_wait_ms, query_timeout_ms, connect_timeout_s;
     unsigned long cache_ttl_ms, cache_entries;
     const char *bind, *database_url, *log_level;
 } settings;
@@ -60,7 +60,8 @@ static const rt_cfg_opt OPTS[] = {
     { "SHUTDOWN_TIMEOUT_S", "shutdown-timeout", RT_CFG_UINT, "10", 0, 3600, "seconds in-flight requests get to finish on SIGTERM/SIGINT", &S.shutdown_timeout_s },
     { "DATABASE_URL", "database-url", RT_CFG_STR, DEFAULT_DATABASE_URL, 0, 0, "PostgreSQL connection URL or key=value string", &S.database_url },
     { "DB_POOL_SIZE", "db-pool-size", RT_CFG_UINT, "32", 1, 1000, "PostgreSQL connections in the pool", &S.pool_size },
-    { "DB_WORKERS", "db-workers", RT_CFG_UINT, "0", 0, 1000, "threads running database-bound requests (0: DB_POOL_SIZE)", &S.db_workers },
+    { "DB_PIPELINE", "db-pipeline", RT_CFG_UINT, "1", 0, 1, "1: database requests run as coroutines on the event loops over pipelined connections (DB_POOL_SIZE split between the loops); 0: on DB_WORKERS threads", &S.db_pipeline },
+    { "DB_WORKERS", "db-workers", RT_CFG_UINT, "0", 0, 1000, "with DB_PIPELINE=0: threads running database-bound requests (0: DB_POOL_SIZE)", &S.db_workers },
     { "DB_POOL_WAIT_MS", "db-pool-wait", RT_CFG_UINT, "1000", 0, 600000, "longest wait for a free connection before 503", &S.pool_wait_ms },
     { "DB_QUERY_TIMEOUT_MS", "db-query-timeout", RT_CFG_UINT, "5000", 1, 3600000, "per-query deadline before 504 (the query is cancelled)", &S.query_timeout_ms },
     { "DB_CONNECT_TIMEOUT_S", "db-connect-timeout", RT_CFG_UINT, "3", 1, 600, "seconds a connection attempt may take before 503", &S.connect_timeout_s },
@@ -88,6 +89,9 @@ static int cmd_migrate(void)
 static int cmd_serve(void)
 {
     int rc = 1;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = S.threads ? (unsigned)S.threads : (unsigned)(ncpu > 0 ? ncpu : 1);
+    unsigned per_loop = (unsigned)S.pool_size / threads;
     rt_pg_opts po = {
         .conninfo = S.database_url,
         .size = (unsigned)S.pool_size,
@@ -96,6 +100,7 @@ static int cmd_serve(void)
         .connect_timeout_s = (unsigned)S.connect_timeout_s,
         .stmts = svc_stmts,
         .nstmts = svc_nstmts,
+        .pipe_size = S.db_pipeline ? (per_loop ? per_loop : 1) : 0,
     };
     svc_app app = { 0 };
     rt_server *srv = NULL;
@@ -107,18 +112,18 @@ static int cmd_serve(void)
         goto out;
     }
 
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     rt_server_opts so = {
         .bind_addr = S.bind,
         .port = (uint16_t)S.port,
-        .threads = S.threads ? (unsigned)S.threads : (unsigned)(ncpu > 0 ? ncpu : 1),
+        .threads = threads,
         .body_limit = S.body_limit,
         .conn_timeout_s = (unsigned)S.conn_timeout_s,
         .max_conns = (unsigned)S.max_conns,
         .handler = dispatch,
         .app = &app,
-        .workers = (unsigned)(S.db_workers ? S.db_workers : S.pool_size),
+        .workers = S.db_pipeline ? 0 : (unsigned)(S.db_workers ? S.db_workers : S.pool_size),
         .blocks = svc_blocks,
+        .coroutines = S.db_pipeline != 0,
     };
     char err[256] = "";
     srv = rt_server_start(&so, err, sizeof err);

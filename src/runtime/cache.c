@@ -31,6 +31,8 @@
  */
 #include "cache.h"
 
+#include "co.h"
+
 #include <pthread.h>
 #include <stdalign.h>
 #include <stdatomic.h>
@@ -489,6 +491,20 @@ rt_fly rt_cache_fly_begin(rt_cache *c, uint64_t key, unsigned wait_ms)
         }
         pthread_mutex_unlock(&s->mu);
         return r;
+    }
+    if (rt_co_self()) {
+        /* A coroutine must not block its loop (the leader may be parked
+         * on the same one): it looks again every millisecond instead. */
+        int64_t until = rt_mono_ms() + wait_ms;
+        bool flying = true;
+        while (flying && rt_mono_ms() < until) {
+            pthread_mutex_unlock(&s->mu);
+            rt_co_sleep_ms(1);
+            pthread_mutex_lock(&s->mu);
+            flying = fly_index(s, key) >= 0;
+        }
+        pthread_mutex_unlock(&s->mu);
+        return flying ? RT_FLY_ALONE : RT_FLY_FOLLOWED;
     }
     struct timespec dl;
     clock_gettime(CLOCK_MONOTONIC, &dl);

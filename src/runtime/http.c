@@ -46,6 +46,7 @@
 #include "http.h"
 #include "http_priv.h"
 
+#include "co.h"
 #include "json.h"
 #include "log.h"
 
@@ -76,9 +77,10 @@
 #define CONN_MEMORY (16 * 1024)      /* MHD's per-connection pool: request head + I/O buffers */
 #define JOB_ARENA_CHUNK (8 * 1024)   /* first arena chunk of a worker job */
 #define JOB_FREE_MAX 128             /* recycled jobs kept per loop */
+#define CO_STACK (256 * 1024)        /* per coroutine; untouched pages cost nothing */
+#define CO_EXIT_MS 1000              /* a loop's wait for its coroutines when it ends */
 
 enum { ST_RUN, ST_DRAIN, ST_STOP };
-enum { EV_MHD = 1, EV_WAKE = 2 };
 
 /* ---------------------------------------------------------------- types */
 
@@ -90,7 +92,10 @@ struct rt_loop;
  * it from the queue until it pushes it onto the loop's done list. */
 typedef struct rt_job {
     struct rt_job *next;
+    struct rt_job *co_prev, *co_next; /* the loop's jobs whose coroutine is parked */
     struct rt_loop *loop;
+    rt_co *co;            /* coroutine mode: runs the handler; kept with the job */
+    bool co_parked;       /* on the loop's co_live list */
     struct MHD_Connection *conn;
     rt_req req;
     rt_resp resp;
@@ -135,6 +140,10 @@ typedef struct rt_loop {
     unsigned nfree_jobs;
     pthread_mutex_t done_mu;    /* guards done: workers push, the loop pops */
     rt_job *done;               /* answered jobs whose connection awaits resuming */
+    rt_sched sched;             /* coroutines of this loop (loop thread only) */
+    rt_watch w_mhd, w_wake;     /* MHD's epoll fd and the eventfd on epfd */
+    rt_job *co_live;            /* jobs whose coroutine is parked */
+    bool resumed;               /* a coroutine finished: MHD_run must not wait */
 } rt_loop;
 
 struct rt_server {
@@ -469,6 +478,7 @@ static rt_job *job_get(rt_loop *l)
 
 static void job_free(rt_job *j)
 {
+    rt_co_free(j->co);
     rt_arena_free(j->arena);
     rt_buf_free(&j->resp.body);
     free(j);
@@ -477,7 +487,10 @@ static void job_free(rt_job *j)
 static void job_put(rt_loop *l, rt_job *j)
 {
     rt_arena_reset(j->arena);
-    if (l->nfree_jobs >= JOB_FREE_MAX || j->resp.body.cap > CTX_KEEP_BODY) {
+    /* A coroutine still parked (only when a loop ended past its wait) has
+     * its stack freed with the job; it never runs again. */
+    bool parked = j->co_parked;
+    if (parked || l->nfree_jobs >= JOB_FREE_MAX || j->resp.body.cap > CTX_KEEP_BODY) {
         job_free(j);
         return;
     }
@@ -521,15 +534,63 @@ static enum MHD_Result answer(rt_loop *l, struct MHD_Connection *c, const rt_req
     return r;
 }
 
+/* ---------------------------------------------------------------- coroutine jobs */
+
+static void co_link(rt_loop *l, rt_job *j)
+{
+    j->co_prev = NULL;
+    j->co_next = l->co_live;
+    if (l->co_live)
+        l->co_live->co_prev = j;
+    l->co_live = j;
+    j->co_parked = true;
+}
+
+static void co_unlink(rt_loop *l, rt_job *j)
+{
+    if (!j->co_parked)
+        return;
+    if (j->co_prev)
+        j->co_prev->co_next = j->co_next;
+    else
+        l->co_live = j->co_next;
+    if (j->co_next)
+        j->co_next->co_prev = j->co_prev;
+    j->co_prev = j->co_next = NULL;
+    j->co_parked = false;
+}
+
+static void job_co_main(void *arg)
+{
+    rt_job *j = arg;
+    run_handler(j->loop->srv, &j->req, &j->resp, RT_OK);
+}
+
+/* A coroutine that had parked has returned (on the loop thread): resume its
+ * connection; MHD then calls the access handler, which answers (finish_job). */
+static void job_co_done(rt_co *co, void *arg)
+{
+    (void)co;
+    rt_job *j = arg;
+    co_unlink(j->loop, j);
+    j->loop->resumed = true;
+    MHD_resume_connection(j->conn);
+}
+
 /*
  * Hand the request to the worker pool: it moves into a job (own arena and
  * response buffer), the connection is suspended, and the loop goes on with
  * other connections. The answer is queued by finish_job() when the loop has
  * resumed the connection. False when there is no memory for it (the caller
  * then runs the handler inline).
+ *
+ * In coroutine mode the job's handler starts at once as a coroutine on this
+ * loop. If it returns without waiting, *now is set and the caller answers
+ * right away; if it parks (a database query in flight), the connection is
+ * suspended until job_co_done.
  */
 static bool defer(rt_loop *l, struct MHD_Connection *c, const rt_req *req, req_ctx **xp,
-                  int64_t t0)
+                  int64_t t0, bool *now)
 {
     rt_server *s = l->srv;
     req_ctx *x = *xp;
@@ -552,6 +613,21 @@ static bool defer(rt_loop *l, struct MHD_Connection *c, const rt_req *req, req_c
     j->req.priv = &j->priv;
     x->job = j;
     x->answered = true;
+    if (s->o.coroutines) {
+        if (!j->co && !(j->co = rt_co_new(CO_STACK))) {
+            x->job = NULL;
+            x->answered = false;
+            job_put(l, j);
+            return false;
+        }
+        if (rt_co_start(j->co, job_co_main, j, job_co_done)) {
+            *now = true; /* it never waited: the caller answers at once */
+            return true;
+        }
+        co_link(l, j);
+        MHD_suspend_connection(c);
+        return true;
+    }
     MHD_suspend_connection(c);
     pthread_mutex_lock(&s->q_mu);
     if (s->q_tail)
@@ -606,11 +682,13 @@ static enum MHD_Result respond(rt_loop *l, struct MHD_Connection *c, const char 
     req.err_msg = NULL;
     req.priv = &priv;
 
-    if (reject == RT_OK && s->nworkers > 0 && (!s->o.blocks || s->o.blocks(&req))) {
+    if (reject == RT_OK && (s->nworkers > 0 || s->o.coroutines) &&
+        (!s->o.blocks || s->o.blocks(&req))) {
         req_ctx *dx = x;
-        if (defer(l, c, &req, &dx, t0)) {
+        bool now = false;
+        if (defer(l, c, &req, &dx, t0, &now)) {
             *req_cls = dx;
-            return MHD_YES;
+            return now ? finish_job(l, c, dx) : MHD_YES;
         }
     }
     rt_resp *resp = &l->resp;
@@ -951,11 +1029,26 @@ static void wake(struct rt_loop *l)
  * connections of its own (edge-triggered events it has not finished), so
  * nothing is left waiting for the next event; the cap keeps the loop
  * noticing state changes even if a wake-up were lost. */
+static void on_wake(void *ctx, uint32_t events)
+{
+    rt_loop *l = ctx;
+    (void)events;
+    uint64_t v;
+    (void)!read(l->evfd, &v, sizeof v);
+}
+
+static void on_mhd(void *ctx, uint32_t events)
+{
+    (void)ctx;
+    (void)events; /* MHD_run, once per turn, serves it */
+}
+
 static void *loop_main(void *arg)
 {
     rt_loop *l = arg;
     rt_server *s = l->srv;
-    struct epoll_event ev[4];
+    struct epoll_event ev[16];
+    rt_sched_init(&l->sched, l->epfd);
     for (;;) {
         int st = atomic_load_explicit(&s->state, memory_order_acquire);
         if (st == ST_STOP)
@@ -968,26 +1061,37 @@ static void *loop_main(void *arg)
                 close(fd);
             atomic_store_explicit(&l->quiesced, true, memory_order_release);
         }
-        int timeout = LOOP_MAX_WAIT_MS;
+        /* Coroutines made ready run now, and the hooks flush what the
+         * last MHD_run's handlers queued (database queries). */
+        int timeout = rt_sched_turn(&l->sched, LOOP_MAX_WAIT_MS);
         MHD_UNSIGNED_LONG_LONG mt;
-        if (MHD_get_timeout(l->d, &mt) == MHD_YES && mt < (MHD_UNSIGNED_LONG_LONG)timeout)
+        if (l->resumed)
+            timeout = 0;
+        else if (MHD_get_timeout(l->d, &mt) == MHD_YES && mt < (MHD_UNSIGNED_LONG_LONG)timeout)
             timeout = (int)mt;
-        int n = epoll_wait(l->epfd, ev, 4, timeout);
+        int n = epoll_wait(l->epfd, ev, 16, timeout);
         if (n < 0 && errno != EINTR) {
             rt_logf(RT_LOG_ERROR, RT_STR_NULL, "epoll_wait: %s", strerror(errno));
             struct timespec pause = { 0, 10 * 1000000L }; /* never spin hot */
             nanosleep(&pause, NULL);
         }
-        for (int i = 0; i < n; i++) {
-            if (ev[i].data.u32 == EV_WAKE) {
-                uint64_t v;
-                (void)!read(l->evfd, &v, sizeof v);
-            }
-        }
+        for (int i = 0; i < n; i++)
+            rt_sched_dispatch(&l->sched, ev[i].data.ptr, ev[i].events);
+        /* what those events completed answers in this MHD_run */
+        (void)rt_sched_turn(&l->sched, 0);
+        l->resumed = false;
         resume_done(l);
         MHD_run(l->d);
         rt_log_flush();
     }
+    /* Parked coroutines are failed by their owners' exit hooks (database:
+     * unavailable) and run to their end; MHD refuses to stop with suspended
+     * connections, so any left parked have theirs resumed unanswered. */
+    unsigned left = rt_sched_exit(&l->sched, CO_EXIT_MS);
+    if (left)
+        rt_logf(RT_LOG_WARN, RT_STR_NULL, "%u requests still waiting when the loop ended", left);
+    for (rt_job *j = l->co_live; j; j = j->co_next)
+        MHD_resume_connection(j->conn);
     rt_log_flush();
     return NULL;
 }
@@ -1051,7 +1155,7 @@ static struct MHD_Daemon *start_daemon(rt_server *s, rt_loop *l, bind_addr *a)
     if (per < 1)
         per = 1;
     unsigned flags = MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
-    if (s->o.workers > 0)
+    if (s->o.workers > 0 || s->o.coroutines)
         flags |= MHD_ALLOW_SUSPEND_RESUME;
     if (a->v6)
         flags |= MHD_USE_IPv6;
@@ -1090,7 +1194,8 @@ static bool loop_init(rt_loop *l, rt_server *s)
     l->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (l->epfd < 0 || l->evfd < 0)
         return false;
-    struct epoll_event ev = { .events = EPOLLIN, .data.u32 = EV_WAKE };
+    l->w_wake = (rt_watch){ .fn = on_wake, .ctx = l, .fd = l->evfd, .events = EPOLLIN };
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &l->w_wake };
     return epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->evfd, &ev) == 0;
 }
 
@@ -1099,7 +1204,8 @@ static bool loop_attach(rt_loop *l)
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_EPOLL_FD);
     if (!di)
         return false;
-    struct epoll_event ev = { .events = EPOLLIN, .data.u32 = EV_MHD };
+    l->w_mhd = (rt_watch){ .fn = on_mhd, .ctx = l, .fd = di->epoll_fd, .events = EPOLLIN };
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &l->w_mhd };
     return epoll_ctl(l->epfd, EPOLL_CTL_ADD, di->epoll_fd, &ev) == 0;
 }
 

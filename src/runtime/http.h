@@ -106,6 +106,8 @@ typedef struct rt_server_opts {
     void *app;
     unsigned workers;        /* handler threads for blocking requests; 0: all inline */
     rt_blocks_fn blocks;     /* NULL: with workers, every request goes to them */
+    bool coroutines;         /* blocking requests run as coroutines on the loops
+                                (co.h), not on workers; set workers to 0 */
 } rt_server_opts;
 
 /* Binds and starts the loops. NULL with a message in err on failure. */

@@ -30,6 +30,7 @@
  */
 #include "pg.h"
 
+#include "co.h"
 #include "log.h"
 
 #include <errno.h>
@@ -39,6 +40,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
 #include <time.h>
 
 #define DEFAULT_CONNECT_TIMEOUT_S 5u
@@ -47,8 +50,12 @@
  * database down every request fails, and the log must stay readable. */
 #define CONNECT_WARN_EVERY_MS 1000
 
+typedef struct pipe_set pipe_set;
+
 struct rt_pg_conn {
     rt_pg_pool *pool;
+    pipe_set *pipe;        /* non-NULL: a coroutine's handle on its loop's pipelines */
+    rt_pg_conn *next_free; /* the pipe set's free handles */
     PGconn *pg;            /* NULL: slot not connected */
     bool broken;           /* borrower only: drop on release */
     bool doomed;           /* the server sent FATAL while we were idle */
@@ -73,6 +80,11 @@ struct rt_pg_pool {
     unsigned *live, *empty;       /* stacks of free slot indexes */
     unsigned nlive, nempty;
     _Atomic int64_t last_warn_ms;
+
+    unsigned pipe_size;           /* pipelined connections per event loop; 0: none */
+    unsigned connect_timeout_ms;
+    pipe_set *sets;               /* under mu: every loop's pipe set, freed with the pool */
+    bool *reads;                  /* per statement: a plain SELECT (pipe_pick) */
 };
 
 /* ================================================================ helpers */
@@ -169,6 +181,16 @@ static bool build_params(rt_pg_pool *p, const rt_pg_opts *o)
     return true;
 }
 
+/* A statement that only reads: its SQL starts with SELECT (a WITH could
+ * hide a write, so it counts as one). */
+static bool is_select(const char *sql)
+{
+    while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r' || *sql == '(')
+        sql++;
+    return strncasecmp(sql, "SELECT", 6) == 0 &&
+           (sql[6] == ' ' || sql[6] == '\t' || sql[6] == '\n' || sql[6] == '\r');
+}
+
 static void free_params(rt_pg_pool *p)
 {
     if (p->parsed)
@@ -190,6 +212,9 @@ rt_pg_pool *rt_pg_pool_new(const rt_pg_opts *opts)
     p->query_timeout_ms = opts->query_timeout_ms;
     p->stmts = opts->stmts;
     p->nstmts = opts->nstmts;
+    p->pipe_size = opts->pipe_size;
+    p->connect_timeout_ms =
+        (opts->connect_timeout_s ? opts->connect_timeout_s : DEFAULT_CONNECT_TIMEOUT_S) * 1000u;
 
     bool mu_ok = false, cv_ok = false;
     pthread_condattr_t ca;
@@ -203,6 +228,11 @@ rt_pg_pool *rt_pg_pool_new(const rt_pg_opts *opts)
     if (!build_params(p, opts))
         goto fail;
 
+    p->reads = calloc(p->nstmts ? p->nstmts : 1, sizeof *p->reads);
+    if (!p->reads)
+        goto fail;
+    for (size_t i = 0; i < p->nstmts; i++)
+        p->reads[i] = is_select(p->stmts[i].sql);
     p->conns = calloc(p->size, sizeof *p->conns);
     p->live = calloc(p->size, sizeof *p->live);
     p->empty = calloc(p->size, sizeof *p->empty);
@@ -225,6 +255,7 @@ fail:
     if (mu_ok)
         pthread_mutex_destroy(&p->mu);
     free_params(p);
+    free(p->reads);
     free(p->conns);
     free(p->live);
     free(p->empty);
@@ -232,17 +263,26 @@ fail:
     return NULL;
 }
 
-/* Every connection must have been released. */
+static void pipe_set_free(pipe_set *ps);
+
+/* Every connection must have been released, and every event loop that used
+ * the pool must have ended. */
 void rt_pg_pool_free(rt_pg_pool *p)
 {
     if (!p)
         return;
+    while (p->sets) {
+        pipe_set *ps = p->sets;
+        p->sets = *(pipe_set **)ps; /* the set's first member is its link */
+        pipe_set_free(ps);
+    }
     for (unsigned i = 0; i < p->size; i++)
         if (p->conns[i].pg)
             PQfinish(p->conns[i].pg);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
     free_params(p);
+    free(p->reads);
     free(p->conns);
     free(p->live);
     free(p->empty);
@@ -524,6 +564,548 @@ static bool idle_alive(rt_pg_conn *c)
            PQtransactionStatus(pg) == PQTRANS_IDLE;
 }
 
+/* ================================================================ pipelines
+ *
+ * Coroutine mode (co.h): a request's handler runs as a coroutine on the
+ * event loop that owns its HTTP connection, and its queries go out on that
+ * loop's own connections in libpq's pipeline mode. Sending never blocks: the
+ * query is appended to a connection's pipeline, the coroutine parks, and the
+ * loop reads the results in order when the socket turns readable and makes
+ * each coroutine ready again. No thread hand-off per query, and many queries
+ * can be in flight on one connection.
+ *
+ * Each loop has a pipe set of pool->pipe_size connections, opened lazily and
+ * without blocking (PQconnectStartParams/PQconnectPoll on the loop). A new
+ * query goes to the ready connection with the fewest queries in flight; one
+ * more connection is opened while every ready one is busy, so independent
+ * commits (INSERTs) spread over several backends. Every query is followed by
+ * its own sync point, so a failing query aborts nothing but itself.
+ *
+ * Failures, with the blocking path's statuses: a connection that fails or
+ * closes fails every query on it with RT_E_UNAVAILABLE and is replaced on
+ * the next query; a query past its deadline is cancelled (cancel_async) and
+ * its connection dropped, failing the queries behind it with RT_E_TIMEOUT
+ * too (they waited as long); a connect past connect_timeout fails with
+ * RT_E_UNAVAILABLE. When the loop ends, its exit hook fails whatever still
+ * waits, so every coroutine returns.
+ */
+
+/* One query (or the statement preparation) in a pipeline. Lives on the
+ * parked coroutine's stack, or in the connection for the preparation. */
+typedef struct pq_wait {
+    struct pq_wait *next;
+    rt_co *co;               /* NULL: the connection's own preparation */
+    const char *what;        /* statement name, for logs */
+    /* what to send, kept until the connection is ready */
+    const char *stmt;        /* prepared statement name, or NULL for sql */
+    const char *sql;
+    int nparams;
+    const char *const *values;
+    const int *lengths, *formats;
+    int result_format;
+    /* what came back */
+    int nres, nnull;         /* results expected before the sync, NULLs seen */
+    PGresult *res, *err;
+    rt_status st;
+    char sqlstate[6];
+    char *errbuf;            /* the handle's err, or the connection's */
+    int64_t deadline;        /* 0: none */
+    bool done;
+} pq_wait;
+
+enum { PC_EMPTY, PC_CONNECTING, PC_READY };
+#define PIPE_DEPTH 16 /* reads in flight on one connection before the next is used */
+
+typedef struct pipe_conn {
+    pipe_set *set;
+    PGconn *pg;
+    int state;
+    rt_watch w;
+    pq_wait *head, *tail;    /* sent, awaiting their results, in order */
+    pq_wait *qhead, *qtail;  /* waiting for the connection to be ready */
+    unsigned n;              /* both lists */
+    int64_t connect_deadline;
+    bool doomed;             /* the server said FATAL while idle */
+    bool flush;              /* output may be pending */
+    pq_wait prep;            /* the statements' preparation */
+    char err[ERR_MAX];
+} pipe_conn;
+
+struct pipe_set {
+    pipe_set *next;          /* first: the pool's list link */
+    rt_pg_pool *pool;
+    rt_sched *sched;
+    unsigned n;
+    pipe_conn *conns;
+    rt_pg_conn *free_handles;
+    bool closed;             /* the loop ended */
+};
+
+static _Thread_local pipe_set *tls_set;      /* this loop's set ... */
+static _Thread_local rt_pg_pool *tls_set_of; /* ... of this pool */
+
+static void pipe_notice(void *arg, const PGresult *r)
+{
+    pipe_conn *pc = arg;
+    const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (sev && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0))
+        pc->doomed = true;
+    rt_logf(RT_LOG_DEBUG, RT_STR_NULL, "pg notice: %s", PQresultErrorMessage(r));
+}
+
+static void wait_done(pipe_conn *pc, pq_wait *w)
+{
+    w->done = true;
+    if (w->co)
+        rt_sched_ready(pc->set->sched, w->co);
+}
+
+static void copy_err(char *dst, const char *msg)
+{
+    snprintf(dst, ERR_MAX, "%s", msg ? msg : "unknown error");
+    size_t n = strlen(dst);
+    while (n > 0 && (dst[n - 1] == '\n' || dst[n - 1] == ' '))
+        dst[--n] = '\0';
+}
+
+/* Drop the connection and fail every query on it with st. */
+static void pipe_fail(pipe_conn *pc, rt_status st, const char *msg)
+{
+    copy_err(pc->err, msg);
+    rt_sched_unwatch(pc->set->sched, &pc->w);
+    if (pc->pg)
+        PQfinish(pc->pg);
+    pc->pg = NULL;
+    pc->state = PC_EMPTY;
+    pc->doomed = false;
+    pc->flush = false;
+    pq_wait *lists[2] = { pc->head, pc->qhead };
+    pc->head = pc->tail = pc->qhead = pc->qtail = NULL;
+    pc->n = 0;
+    for (int i = 0; i < 2; i++) {
+        for (pq_wait *w = lists[i], *next; w; w = next) {
+            next = w->next;
+            PQclear(w->res);
+            PQclear(w->err);
+            w->res = w->err = NULL;
+            w->st = st;
+            if (w->errbuf)
+                copy_err(w->errbuf, pc->err);
+            wait_done(pc, w);
+        }
+    }
+}
+
+static void append(pq_wait **head, pq_wait **tail, pq_wait *w)
+{
+    w->next = NULL;
+    if (*tail)
+        (*tail)->next = w;
+    else
+        *head = w;
+    *tail = w;
+}
+
+/* Put one query (or the preparation) on the wire, followed by its sync. */
+static bool pipe_send(pipe_conn *pc, pq_wait *w)
+{
+    rt_pg_pool *p = pc->set->pool;
+    int ok = 1;
+    if (w == &pc->prep) {
+        for (size_t i = 0; i < p->nstmts && ok; i++)
+            ok = PQsendPrepare(pc->pg, p->stmts[i].name, p->stmts[i].sql, p->stmts[i].nparams,
+                               NULL);
+    } else if (w->stmt) {
+        ok = PQsendQueryPrepared(pc->pg, w->stmt, w->nparams, w->values, w->lengths, w->formats,
+                                 w->result_format);
+    } else {
+        ok = PQsendQueryParams(pc->pg, w->sql, w->nparams, NULL, w->values, w->lengths,
+                               w->formats, w->result_format);
+    }
+    if (!ok || !PQpipelineSync(pc->pg))
+        return false;
+    append(&pc->head, &pc->tail, w);
+    pc->flush = true;
+    return true;
+}
+
+/* Connected: pipeline mode, statements prepared ahead of the queued queries. */
+static void pipe_ready(pipe_conn *pc)
+{
+    rt_pg_pool *p = pc->set->pool;
+    PQsetNoticeReceiver(pc->pg, pipe_notice, pc);
+    if (PQsetnonblocking(pc->pg, 1) != 0 || !PQenterPipelineMode(pc->pg)) {
+        pipe_fail(pc, RT_E_UNAVAILABLE, PQerrorMessage(pc->pg));
+        return;
+    }
+    pc->state = PC_READY;
+    pc->prep = (pq_wait){ .what = "prepare", .nres = (int)p->nstmts, .errbuf = NULL };
+    if (p->nstmts && !pipe_send(pc, &pc->prep)) {
+        pipe_fail(pc, RT_E_UNAVAILABLE, PQerrorMessage(pc->pg));
+        return;
+    }
+    pq_wait *q = pc->qhead;
+    pc->qhead = pc->qtail = NULL;
+    while (q) {
+        pq_wait *next = q->next;
+        if (!pipe_send(pc, q)) {
+            /* q and the rest are still ours: put them back to be failed */
+            pc->qhead = q;
+            for (pq_wait *t = q; t; t = t->next)
+                pc->qtail = t;
+            pipe_fail(pc, RT_E_UNAVAILABLE, PQerrorMessage(pc->pg));
+            return;
+        }
+        q = next;
+    }
+    if (!rt_sched_watch(pc->set->sched, &pc->w, PQsocket(pc->pg), EPOLLIN))
+        pipe_fail(pc, RT_E_UNAVAILABLE, "cannot watch the connection");
+}
+
+static void pipe_connect_step(pipe_conn *pc)
+{
+    switch (PQconnectPoll(pc->pg)) {
+    case PGRES_POLLING_READING:
+        if (!rt_sched_watch(pc->set->sched, &pc->w, PQsocket(pc->pg), EPOLLIN))
+            pipe_fail(pc, RT_E_UNAVAILABLE, "cannot watch the connection");
+        return;
+    case PGRES_POLLING_WRITING:
+        if (!rt_sched_watch(pc->set->sched, &pc->w, PQsocket(pc->pg), EPOLLOUT))
+            pipe_fail(pc, RT_E_UNAVAILABLE, "cannot watch the connection");
+        return;
+    case PGRES_POLLING_OK:
+        pipe_ready(pc);
+        return;
+    default: {
+        rt_pg_conn tmp = { .pool = pc->set->pool };
+        copy_err(tmp.err, PQerrorMessage(pc->pg));
+        warn_connect(pc->set->pool, &tmp);
+        pipe_fail(pc, RT_E_UNAVAILABLE, tmp.err);
+        return;
+    }
+    }
+}
+
+static bool pipe_connect(pipe_conn *pc)
+{
+    rt_pg_pool *p = pc->set->pool;
+    pc->pg = PQconnectStartParams(p->keys, p->vals, 0);
+    if (!pc->pg || PQstatus(pc->pg) == CONNECTION_BAD || PQsocket(pc->pg) < 0) {
+        rt_pg_conn tmp = { .pool = p };
+        copy_err(tmp.err, pc->pg ? PQerrorMessage(pc->pg) : "out of memory");
+        warn_connect(p, &tmp);
+        copy_err(pc->err, tmp.err);
+        if (pc->pg)
+            PQfinish(pc->pg);
+        pc->pg = NULL;
+        return false;
+    }
+    pc->state = PC_CONNECTING;
+    pc->connect_deadline = rt_mono_ms() + p->connect_timeout_ms;
+    /* libpq: start as if PQconnectPoll had asked for writing */
+    if (!rt_sched_watch(pc->set->sched, &pc->w, PQsocket(pc->pg), EPOLLOUT)) {
+        pipe_fail(pc, RT_E_UNAVAILABLE, "cannot watch the connection");
+        return false;
+    }
+    return true;
+}
+
+/* Results in order: each query's results, a NULL after each, then its sync. */
+static void pipe_results(pipe_conn *pc)
+{
+    while (pc->head && pc->pg && !PQisBusy(pc->pg)) {
+        pq_wait *w = pc->head;
+        PGresult *r = PQgetResult(pc->pg);
+        if (w->nnull < w->nres) {
+            if (!r) {
+                w->nnull++;
+                continue;
+            }
+            switch (PQresultStatus(r)) {
+            case PGRES_TUPLES_OK:
+            case PGRES_COMMAND_OK:
+                if (!w->res)
+                    w->res = r;
+                else
+                    PQclear(r);
+                break;
+            case PGRES_FATAL_ERROR:
+            case PGRES_NONFATAL_ERROR:
+            case PGRES_PIPELINE_ABORTED:
+                if (!w->err)
+                    w->err = r;
+                else
+                    PQclear(r);
+                break;
+            default:
+                PQclear(r);
+                pipe_fail(pc, RT_E_UNAVAILABLE, "pipeline out of step");
+                return;
+            }
+            continue;
+        }
+        if (!r)
+            break; /* the sync's result has not arrived */
+        ExecStatusType t = PQresultStatus(r);
+        PQclear(r);
+        if (t != PGRES_PIPELINE_SYNC) {
+            pipe_fail(pc, RT_E_UNAVAILABLE, "pipeline out of step");
+            return;
+        }
+        pc->head = w->next;
+        if (!pc->head)
+            pc->tail = NULL;
+        if (w != &pc->prep)
+            pc->n--; /* the preparation is not counted in n */
+        if (w->err) {
+            const char *state = PQresultErrorField(w->err, PG_DIAG_SQLSTATE);
+            const char *msg = PQresultErrorField(w->err, PG_DIAG_MESSAGE_PRIMARY);
+            snprintf(w->sqlstate, sizeof w->sqlstate, "%s", state ? state : "");
+            if (w->errbuf)
+                copy_err(w->errbuf, msg ? msg : PQresultErrorMessage(w->err));
+            rt_logf(RT_LOG_DEBUG, RT_STR_NULL, "pg: %s failed: %s (SQLSTATE %s)", w->what,
+                    msg ? msg : "", w->sqlstate);
+            bool gone = strncmp(w->sqlstate, "08", 2) == 0 ||
+                        strncmp(w->sqlstate, "57P", 3) == 0;
+            w->st = gone ? RT_E_UNAVAILABLE
+                         : strcmp(w->sqlstate, "57014") == 0 ? RT_E_TIMEOUT : RT_E_INTERNAL;
+            PQclear(w->err);
+            PQclear(w->res);
+            w->err = w->res = NULL;
+            if (w == &pc->prep) {
+                /* usually a bug in a statement's SQL, so loud */
+                rt_logf(RT_LOG_ERROR, RT_STR_NULL, "pg: preparing the statements failed: %s",
+                        msg ? msg : "");
+                pipe_fail(pc, RT_E_UNAVAILABLE, "preparing the statements failed");
+                return;
+            }
+            wait_done(pc, w);
+            if (gone) {
+                pipe_fail(pc, RT_E_UNAVAILABLE, msg);
+                return;
+            }
+            continue;
+        }
+        if (w->res || w == &pc->prep) {
+            w->st = RT_OK;
+        } else {
+            w->st = RT_E_INTERNAL;
+            if (w->errbuf)
+                copy_err(w->errbuf, "no result");
+        }
+        wait_done(pc, w);
+    }
+}
+
+static void pipe_event(void *ctx, uint32_t events)
+{
+    pipe_conn *pc = ctx;
+    if (pc->state == PC_CONNECTING) {
+        pipe_connect_step(pc);
+        return;
+    }
+    if (pc->state != PC_READY)
+        return;
+    if (events & EPOLLOUT)
+        pc->flush = true;
+    if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+        if (!PQconsumeInput(pc->pg)) {
+            pipe_fail(pc, RT_E_UNAVAILABLE, PQerrorMessage(pc->pg));
+            return;
+        }
+        pipe_results(pc);
+        if (pc->state == PC_READY && (pc->doomed || PQstatus(pc->pg) != CONNECTION_OK))
+            pipe_fail(pc, RT_E_UNAVAILABLE, "the server closed the connection");
+    }
+}
+
+/* Before each wait: flush what was queued, enforce deadlines. */
+static int pipe_tick(void *ctx)
+{
+    pipe_set *ps = ctx;
+    int64_t now = -1;
+    int64_t next = -1;
+    for (unsigned i = 0; i < ps->n; i++) {
+        pipe_conn *pc = &ps->conns[i];
+        if (pc->state == PC_EMPTY)
+            continue;
+        if (pc->state == PC_READY && pc->flush) {
+            int f = PQflush(pc->pg);
+            if (f < 0) {
+                pipe_fail(pc, RT_E_UNAVAILABLE, PQerrorMessage(pc->pg));
+                continue;
+            }
+            pc->flush = f == 1;
+            if (!rt_sched_watch(ps->sched, &pc->w, PQsocket(pc->pg),
+                                EPOLLIN | (pc->flush ? EPOLLOUT : 0u))) {
+                pipe_fail(pc, RT_E_UNAVAILABLE, "cannot watch the connection");
+                continue;
+            }
+        }
+        int64_t d = pc->state == PC_CONNECTING ? pc->connect_deadline
+                    : pc->head                 ? pc->head->deadline
+                                               : 0;
+        if (!d)
+            continue;
+        if (now < 0)
+            now = rt_mono_ms();
+        if (d <= now) {
+            if (pc->state == PC_CONNECTING) {
+                rt_pg_conn tmp = { .pool = ps->pool };
+                copy_err(tmp.err, "connection attempt timed out");
+                warn_connect(ps->pool, &tmp);
+                pipe_fail(pc, RT_E_UNAVAILABLE, tmp.err);
+            } else {
+                rt_logf(RT_LOG_WARN, RT_STR_NULL, "pg: %s exceeded its %u ms deadline; cancelling",
+                        pc->head->what, ps->pool->query_timeout_ms);
+                cancel_async(pc->pg);
+                pipe_fail(pc, RT_E_TIMEOUT, "deadline exceeded");
+            }
+            continue;
+        }
+        if (next < 0 || d - now < next)
+            next = d - now;
+    }
+    return next < 0 ? -1 : (int)next;
+}
+
+static void pipe_exit(void *ctx)
+{
+    pipe_set *ps = ctx;
+    for (unsigned i = 0; i < ps->n; i++)
+        if (ps->conns[i].state != PC_EMPTY)
+            pipe_fail(&ps->conns[i], RT_E_UNAVAILABLE, "the server is stopping");
+    ps->closed = true; /* stays this thread's set: later queries fail at once */
+}
+
+static void pipe_set_free(pipe_set *ps)
+{
+    for (unsigned i = 0; i < ps->n; i++)
+        if (ps->conns[i].pg)
+            PQfinish(ps->conns[i].pg); /* the loop never ran its exit hook */
+    while (ps->free_handles) {
+        rt_pg_conn *h = ps->free_handles;
+        ps->free_handles = h->next_free;
+        free(h);
+    }
+    free(ps->conns);
+    free(ps);
+}
+
+/* This loop's pipe set of pool p, made on first use (closed once the loop
+ * has ended); NULL when the caller is not a coroutine on a loop, p has no
+ * pipelines, or memory ran out (the caller then uses the blocking pool). */
+static pipe_set *pipe_set_here(rt_pg_pool *p)
+{
+    if (!p->pipe_size || !rt_co_self())
+        return NULL;
+    rt_sched *sched = rt_sched_self();
+    if (!sched)
+        return NULL;
+    if (tls_set && tls_set_of == p)
+        return tls_set;
+    pipe_set *ps = calloc(1, sizeof *ps);
+    if (!ps || !(ps->conns = calloc(p->pipe_size, sizeof *ps->conns))) {
+        free(ps);
+        return NULL;
+    }
+    ps->pool = p;
+    ps->sched = sched;
+    ps->n = p->pipe_size;
+    for (unsigned i = 0; i < ps->n; i++) {
+        ps->conns[i].set = ps;
+        ps->conns[i].w = (rt_watch){ .fn = pipe_event, .ctx = &ps->conns[i], .fd = -1 };
+    }
+    if (!rt_sched_hook(sched, pipe_tick, pipe_exit, ps)) {
+        pipe_set_free(ps);
+        return NULL;
+    }
+    pthread_mutex_lock(&p->mu);
+    ps->next = p->sets;
+    p->sets = ps;
+    pthread_mutex_unlock(&p->mu);
+    tls_set = ps;
+    tls_set_of = p;
+    return ps;
+}
+
+/*
+ * The connection for a new query. A read goes to the first ready connection
+ * with fewer than PIPE_DEPTH in flight: a backend that finds several queries
+ * waiting runs them back to back, one wake-up and one read for many. A
+ * write goes to the ready connection with the fewest in flight: it commits at
+ * its sync and waits for the WAL flush, and a write queued behind it on the
+ * same connection would wait for that flush too, while writes on separate
+ * connections share one flush (group commit). An empty slot is opened while
+ * no ready connection takes the query without waiting. NULL (err set) when
+ * none is ready or connecting and a new connection fails at once.
+ */
+static pipe_conn *pipe_pick(pipe_set *ps, bool read, char *err)
+{
+    pipe_conn *best = NULL, *connecting = NULL, *empty = NULL;
+    for (unsigned i = 0; i < ps->n; i++) {
+        pipe_conn *pc = &ps->conns[i];
+        if (pc->state == PC_READY && read && pc->n < PIPE_DEPTH)
+            return pc;
+        if (pc->state == PC_READY && (!best || pc->n < best->n))
+            best = pc;
+        else if (pc->state == PC_CONNECTING && (!connecting || pc->n < connecting->n))
+            connecting = pc;
+        else if (pc->state == PC_EMPTY && !empty)
+            empty = pc;
+    }
+    if (best && (best->n == 0 || !empty || connecting))
+        return best;
+    if (empty && pipe_connect(empty))
+        return best ? best : empty;
+    if (best)
+        return best;
+    if (connecting)
+        return connecting;
+    copy_err(err, empty ? empty->err : "no connection");
+    return NULL;
+}
+
+static rt_status pipe_exec(rt_pg_conn *h, const char *stmt, const char *sql, bool read,
+                           int nparams,
+                           const char *const *values, const int *lengths, const int *formats,
+                           int result_format, PGresult **out, char sqlstate[6])
+{
+    pipe_set *ps = h->pipe;
+    if (ps->closed) {
+        copy_err(h->err, "the server is stopping");
+        return RT_E_UNAVAILABLE;
+    }
+    pipe_conn *pc = pipe_pick(ps, read, h->err);
+    if (!pc)
+        return RT_E_UNAVAILABLE;
+    pq_wait w = {
+        .co = rt_co_self(), .what = stmt ? stmt : "query", .stmt = stmt, .sql = sql,
+        .nparams = nparams, .values = values, .lengths = lengths, .formats = formats,
+        .result_format = result_format, .nres = 1, .errbuf = h->err,
+        .deadline = deadline_after(ps->pool->query_timeout_ms),
+    };
+    if (pc->state == PC_READY) {
+        if (!pipe_send(pc, &w)) {
+            copy_err(h->err, PQerrorMessage(pc->pg));
+            pipe_fail(pc, RT_E_UNAVAILABLE, h->err);
+            return RT_E_UNAVAILABLE;
+        }
+    } else {
+        append(&pc->qhead, &pc->qtail, &w);
+    }
+    pc->n++;
+    while (!w.done)
+        rt_co_park();
+    if (sqlstate)
+        memcpy(sqlstate, w.sqlstate, sizeof w.sqlstate);
+    if (w.st == RT_OK)
+        *out = w.res;
+    else
+        PQclear(w.res);
+    return w.st;
+}
+
 /* ================================================================ borrowing */
 
 /* Pop a free slot, waiting until wait_ms has passed; NULL when none. */
@@ -578,6 +1160,21 @@ rt_pg_conn *rt_pg_acquire(rt_pg_pool *p, rt_status *st)
     *st = RT_E_UNAVAILABLE;
     if (!p)
         return NULL;
+    pipe_set *ps = pipe_set_here(p);
+    if (ps && ps->closed)
+        return NULL;
+    if (ps) {
+        rt_pg_conn *h = ps->free_handles;
+        if (h)
+            ps->free_handles = h->next_free;
+        else if (!(h = calloc(1, sizeof *h)))
+            return NULL;
+        h->pool = p;
+        h->pipe = ps;
+        h->err[0] = '\0';
+        *st = RT_OK;
+        return h;
+    }
     rt_pg_conn *c = take_slot(p);
     if (!c)
         return NULL;
@@ -596,6 +1193,11 @@ void rt_pg_release(rt_pg_pool *p, rt_pg_conn *c)
 {
     if (!p || !c)
         return;
+    if (c->pipe) {
+        c->next_free = c->pipe->free_handles;
+        c->pipe->free_handles = c;
+        return;
+    }
     /* A connection left inside a transaction (or mid-query) carries state
      * the next borrower did not ask for: drop it rather than guess. */
     if (c->pg && !c->broken && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
@@ -625,13 +1227,16 @@ rt_status rt_pg_exec(rt_pg_conn *c, size_t stmt, int nparams,
         rt_logf(RT_LOG_ERROR, RT_STR_NULL, "pg: %s", c->err);
         return RT_E_INTERNAL;
     }
+    const rt_pg_stmt *s = &p->stmts[stmt];
+    if (c->pipe)
+        return pipe_exec(c, s->name, NULL, p->reads[stmt], nparams, values, lengths, formats,
+                         result_format, out, sqlstate);
     if (c->broken || !c->pg || PQstatus(c->pg) != CONNECTION_OK) {
         c->broken = true;
         if (!c->err[0])
             set_err(c, c->pg ? PQerrorMessage(c->pg) : "not connected");
         return RT_E_UNAVAILABLE;
     }
-    const rt_pg_stmt *s = &p->stmts[stmt];
     int64_t deadline = deadline_after(p->query_timeout_ms);
     int sent = PQsendQueryPrepared(c->pg, s->name, nparams, values, lengths, formats,
                                    result_format);
@@ -645,6 +1250,12 @@ rt_status rt_pg_ping(rt_pg_pool *p)
     if (!c)
         return st;
     PGresult *r = NULL;
+    if (c->pipe) {
+        st = pipe_exec(c, NULL, "SELECT 1", true, 0, NULL, NULL, NULL, 0, &r, NULL);
+        PQclear(r);
+        rt_pg_release(p, c);
+        return st;
+    }
     /* Constant SQL text: the one non-prepared query, and it carries no data. */
     int sent = PQsendQuery(c->pg, "SELECT 1");
     st = finish(c, sent, deadline_after(p->query_timeout_ms), "ping", &r, NULL);

@@ -11,6 +11,11 @@
  *   dropped, and RT_E_TIMEOUT returned.
  * - Only parameterized statements exist; there is no way to run SQL text
  *   built from request data.
+ * - Called from a coroutine on an event loop (co.h) with pipe_size > 0, the
+ *   same calls use that loop's own pipelined connections instead (pg.c,
+ *   "pipelines"): acquire and release cost nothing, exec parks the coroutine
+ *   until its result is in, and wait_ms does not apply (queries queue on the
+ *   pipelines, each still bounded by query_timeout_ms).
  */
 #ifndef RT_PG_H
 #define RT_PG_H
@@ -32,6 +37,8 @@ typedef struct rt_pg_opts {
     unsigned connect_timeout_s;   /* per connection attempt */
     const rt_pg_stmt *stmts;      /* prepared on every connection */
     size_t nstmts;
+    unsigned pipe_size;           /* coroutine mode: pipelined connections per event
+                                     loop (0: coroutines use the blocking pool too) */
 } rt_pg_opts;
 
 typedef struct rt_pg_pool rt_pg_pool;
