@@ -886,7 +886,11 @@ static void pipe_results(pipe_conn *pc)
             }
             continue;
         }
-        if (w->res || w == &pc->prep) {
+        if (w == &pc->prep) {
+            PQclear(w->res); /* the statements are prepared; nobody reads these */
+            w->res = NULL;
+            w->st = RT_OK;
+        } else if (w->res) {
             w->st = RT_OK;
         } else {
             w->st = RT_E_INTERNAL;

@@ -1,0 +1,428 @@
+/*
+ * pgpipe_test.c - the pool's pipelined path (pg.c, "pipelines"): queries
+ * made by coroutines on an event loop, against a REAL PostgreSQL from
+ * TEST_DATABASE_URL (the suite fails without it). The loop is a small
+ * epoll loop of the test's own, driving the scheduler as http.c does.
+ */
+#include <criterion/criterion.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "co.h"
+#include "log.h"
+#include "pg.h"
+
+static const char *db_url(void)
+{
+    const char *url = getenv("TEST_DATABASE_URL");
+    cr_assert(url && *url, "TEST_DATABASE_URL is not set (scripts/pg.sh start DIR PORT)");
+    return url;
+}
+
+static void quiet_logs(void)
+{
+    rt_log_init(RT_LOG_ERROR, 2);
+}
+
+enum { S_ADD, S_PID, S_SLEEP, S_DIV, S_NSTMTS };
+static const rt_pg_stmt stmts[S_NSTMTS] = {
+    [S_ADD] = { "p_add", "SELECT $1::int4 + 1", 1 },
+    [S_PID] = { "p_pid", "SELECT pg_backend_pid()", 0 },
+    [S_SLEEP] = { "p_sleep", "SELECT pg_sleep(5)", 0 },
+    [S_DIV] = { "p_div", "SELECT 100 / $1::int4", 1 },
+};
+
+static rt_pg_pool *pool_for(const char *url, unsigned pipe, unsigned timeout_ms)
+{
+    rt_pg_opts o = {
+        .conninfo = url,
+        .size = 2,
+        .wait_ms = 2000,
+        .query_timeout_ms = timeout_ms,
+        .connect_timeout_s = 1,
+        .stmts = stmts,
+        .nstmts = S_NSTMTS,
+        .pipe_size = pipe,
+    };
+    rt_pg_pool *p = rt_pg_pool_new(&o);
+    cr_assert_not_null(p);
+    return p;
+}
+
+/* ---------------------------------------------------------------- the loop */
+
+typedef struct loop {
+    rt_sched s;
+    int epfd;
+} loop;
+
+static unsigned pending;
+
+static void loop_init(loop *l)
+{
+    l->epfd = epoll_create1(EPOLL_CLOEXEC);
+    cr_assert_geq(l->epfd, 0);
+    rt_sched_init(&l->s, l->epfd);
+}
+
+static void loop_run(loop *l, int64_t max_ms)
+{
+    int64_t until = rt_mono_ms() + max_ms;
+    while (pending > 0 && rt_mono_ms() < until) {
+        int t = rt_sched_turn(&l->s, 20);
+        struct epoll_event ev[16];
+        int n = epoll_wait(l->epfd, ev, 16, t);
+        for (int i = 0; i < n; i++)
+            rt_sched_dispatch(&l->s, ev[i].data.ptr, ev[i].events);
+    }
+}
+
+/* Turns for ms whatever is pending: lets watches see what arrives. */
+static void loop_idle(loop *l, int64_t ms)
+{
+    int64_t until = rt_mono_ms() + ms;
+    while (rt_mono_ms() < until) {
+        int t = rt_sched_turn(&l->s, 10);
+        struct epoll_event ev[16];
+        int n = epoll_wait(l->epfd, ev, 16, t);
+        for (int i = 0; i < n; i++)
+            rt_sched_dispatch(&l->s, ev[i].data.ptr, ev[i].events);
+    }
+}
+
+static void loop_end(loop *l)
+{
+    cr_expect_eq(rt_sched_exit(&l->s, 2000), 0u, "coroutines left parked");
+    close(l->epfd);
+}
+
+/* One query made by one coroutine. */
+typedef struct job {
+    rt_pg_pool *p;
+    size_t stmt;
+    int nparams;
+    char arg[16];
+    rt_status st;
+    char sqlstate[6];
+    char value[32]; /* first column of the first row */
+    char err[128];
+    rt_co *co;
+} job;
+
+static void run_job(void *arg)
+{
+    job *j = arg;
+    rt_status st;
+    rt_pg_conn *c = rt_pg_acquire(j->p, &st);
+    if (!c) {
+        j->st = st;
+        return;
+    }
+    const char *vals[1] = { j->arg };
+    PGresult *r = NULL;
+    j->st = rt_pg_exec(c, j->stmt, j->nparams, vals, NULL, NULL, 0, &r, j->sqlstate);
+    if (j->st == RT_OK && PQntuples(r) > 0)
+        snprintf(j->value, sizeof j->value, "%s", PQgetvalue(r, 0, 0));
+    snprintf(j->err, sizeof j->err, "%s", rt_pg_error(c));
+    PQclear(r);
+    rt_pg_release(j->p, c);
+}
+
+static void job_done(rt_co *co, void *arg)
+{
+    (void)co;
+    (void)arg;
+    pending--;
+}
+
+static void start(job *j)
+{
+    if (!j->co)
+        j->co = rt_co_new(128 * 1024);
+    cr_assert_not_null(j->co);
+    pending++;
+    if (rt_co_start(j->co, run_job, j, job_done))
+        pending--;
+}
+
+static job mk(rt_pg_pool *p, size_t stmt, long arg)
+{
+    job j = { .p = p, .stmt = stmt, .nparams = stmts[stmt].nparams, .st = RT_E_INTERNAL };
+    snprintf(j.arg, sizeof j.arg, "%ld", arg);
+    return j;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+Test(pgpipe, many_coroutines_get_their_own_results, .init = quiet_logs, .timeout = 60)
+{
+    loop l;
+    loop_init(&l);
+    rt_pg_pool *p = pool_for(db_url(), 2, 5000);
+    enum { N = 300 };
+    static job jobs[N];
+    for (int i = 0; i < N; i++) {
+        jobs[i] = mk(p, S_ADD, i);
+        start(&jobs[i]);
+    }
+    cr_assert_eq(pending, (unsigned)N, "every query parks for its result");
+    loop_run(&l, 20000);
+    cr_assert_eq(pending, 0u, "%u queries never answered", pending);
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(jobs[i].st, RT_OK, "query %d: %s (%s)", i, rt_status_name(jobs[i].st),
+                     jobs[i].err);
+        cr_assert_eq(atol(jobs[i].value), i + 1L, "query %d got another's result %s", i,
+                     jobs[i].value);
+    }
+    /* All of them went over this loop's two connections at most. */
+    enum { M = 40 };
+    static job pids[M];
+    for (int i = 0; i < M; i++) {
+        pids[i] = mk(p, S_PID, 0);
+        start(&pids[i]);
+    }
+    loop_run(&l, 10000);
+    long seen[2] = { 0, 0 };
+    int nseen = 0;
+    for (int i = 0; i < M; i++) {
+        cr_assert_eq(pids[i].st, RT_OK);
+        long pid = atol(pids[i].value);
+        if (pid != seen[0] && pid != seen[1]) {
+            cr_assert_lt(nseen, 2, "a third backend: the loop has two connections");
+            seen[nseen++] = pid;
+        }
+    }
+    loop_end(&l);
+    for (int i = 0; i < N; i++)
+        rt_co_free(jobs[i].co);
+    for (int i = 0; i < M; i++)
+        rt_co_free(pids[i].co);
+    rt_pg_pool_free(p);
+}
+
+Test(pgpipe, a_failing_query_fails_alone, .init = quiet_logs, .timeout = 60)
+{
+    loop l;
+    loop_init(&l);
+    rt_pg_pool *p = pool_for(db_url(), 1, 5000);
+    enum { N = 60 };
+    static job jobs[N];
+    for (int i = 0; i < N; i++) {
+        jobs[i] = mk(p, S_DIV, i % 3 == 0 ? 0 : 5); /* every third divides by zero */
+        start(&jobs[i]);
+    }
+    loop_run(&l, 20000);
+    cr_assert_eq(pending, 0u);
+    for (int i = 0; i < N; i++) {
+        if (i % 3 == 0) {
+            cr_assert_eq(jobs[i].st, RT_E_INTERNAL, "query %d: %s", i, rt_status_name(jobs[i].st));
+            cr_assert_str_eq(jobs[i].sqlstate, "22012", "division_by_zero");
+            cr_assert(strstr(jobs[i].err, "division by zero") != NULL, "%s", jobs[i].err);
+        } else {
+            cr_assert_eq(jobs[i].st, RT_OK, "query %d after a failure: %s (%s)", i,
+                         rt_status_name(jobs[i].st), jobs[i].err);
+            cr_assert_str_eq(jobs[i].value, "20");
+        }
+    }
+    loop_end(&l);
+    for (int i = 0; i < N; i++)
+        rt_co_free(jobs[i].co);
+    rt_pg_pool_free(p);
+}
+
+static long raw_long(PGconn *pg, const char *sql)
+{
+    PGresult *r = PQexec(pg, sql);
+    cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s: %s", sql, PQerrorMessage(pg));
+    long v = atol(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return v;
+}
+
+Test(pgpipe, deadline_times_out_cancels_and_recovers, .init = quiet_logs, .timeout = 60)
+{
+    loop l;
+    loop_init(&l);
+    rt_pg_pool *p = pool_for(db_url(), 1, 300);
+    job pid = mk(p, S_PID, 0);
+    start(&pid);
+    loop_run(&l, 5000);
+    cr_assert_eq(pid.st, RT_OK);
+
+    job slow = mk(p, S_SLEEP, 0);
+    job behind = mk(p, S_ADD, 1); /* queued behind it on the one connection */
+    int64_t t0 = rt_mono_ms();
+    start(&slow);
+    start(&behind);
+    loop_run(&l, 5000);
+    int64_t took = rt_mono_ms() - t0;
+    cr_assert_eq(pending, 0u);
+    cr_assert_eq(slow.st, RT_E_TIMEOUT, "got %s", rt_status_name(slow.st));
+    cr_assert_eq(behind.st, RT_E_TIMEOUT, "the query stuck behind it: %s",
+                 rt_status_name(behind.st));
+    cr_assert_geq(took, 280, "deadline fired early: %lld ms", (long long)took);
+    cr_assert_lt(took, 2000, "deadline overshot: %lld ms", (long long)took);
+
+    /* the server stopped the sleep instead of running on */
+    PGconn *raw = PQconnectdb(db_url());
+    cr_assert_eq(PQstatus(raw), CONNECTION_OK);
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM pg_stat_activity WHERE pid = %s AND state = 'active' "
+             "AND query LIKE '%%pg_sleep%%'", pid.value);
+    long active = 1;
+    for (int i = 0; i < 100 && (active = raw_long(raw, sql)) != 0; i++)
+        usleep(20000);
+    cr_assert_eq(active, 0, "pg_sleep still running on the server");
+    PQfinish(raw);
+
+    /* and the next query gets a fresh connection */
+    job again = mk(p, S_ADD, 41);
+    start(&again);
+    loop_run(&l, 5000);
+    cr_assert_eq(again.st, RT_OK, "%s (%s)", rt_status_name(again.st), again.err);
+    cr_assert_str_eq(again.value, "42");
+    loop_end(&l);
+    rt_co_free(pid.co);
+    rt_co_free(slow.co);
+    rt_co_free(behind.co);
+    rt_co_free(again.co);
+    rt_pg_pool_free(p);
+}
+
+Test(pgpipe, terminated_backend_is_replaced, .init = quiet_logs, .timeout = 60)
+{
+    loop l;
+    loop_init(&l);
+    rt_pg_pool *p = pool_for(db_url(), 1, 5000);
+    job pid = mk(p, S_PID, 0);
+    start(&pid);
+    loop_run(&l, 5000);
+    cr_assert_eq(pid.st, RT_OK);
+
+    PGconn *raw = PQconnectdb(db_url());
+    cr_assert_eq(PQstatus(raw), CONNECTION_OK);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%s)::int", pid.value);
+    cr_assert_eq(raw_long(raw, sql), 1);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", pid.value);
+    for (int i = 0; i < 100 && raw_long(raw, sql) != 0; i++)
+        usleep(20000);
+    PQfinish(raw);
+
+    /* The loop sees the hang-up while idle (its watch), so the next query
+     * goes to a new connection and succeeds: no request pays for it. */
+    loop_idle(&l, 200);
+    job next = mk(p, S_PID, 0);
+    start(&next);
+    loop_run(&l, 5000);
+    cr_assert_eq(next.st, RT_OK, "%s (%s)", rt_status_name(next.st), next.err);
+    cr_assert_str_neq(next.value, pid.value);
+    loop_end(&l);
+    rt_co_free(pid.co);
+    rt_co_free(next.co);
+    rt_pg_pool_free(p);
+}
+
+/* A port on 127.0.0.1: refused (not listening) or silent (listening, never
+ * answering: the kernel completes the handshake, nobody reads). */
+static int local_port(bool listening, int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert_geq(fd, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t len = sizeof a;
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    if (listening)
+        cr_assert_eq(listen(fd, 16), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+static void down_database(bool listening, int64_t min_ms, int64_t max_ms)
+{
+    (void)db_url();
+    int port;
+    int fd = local_port(listening, &port);
+    char url[128];
+    snprintf(url, sizeof url, "postgres://postgres@127.0.0.1:%d/api?sslmode=disable", port);
+    loop l;
+    loop_init(&l);
+    rt_pg_pool *p = pool_for(url, 2, 5000);
+    enum { N = 10 };
+    job jobs[N];
+    int64_t t0 = rt_mono_ms();
+    for (int i = 0; i < N; i++) {
+        jobs[i] = mk(p, S_ADD, i);
+        jobs[i].co = NULL;
+        start(&jobs[i]);
+    }
+    loop_run(&l, 10000);
+    int64_t took = rt_mono_ms() - t0;
+    cr_assert_eq(pending, 0u);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(jobs[i].st, RT_E_UNAVAILABLE, "query %d: %s", i, rt_status_name(jobs[i].st));
+    cr_assert_geq(took, min_ms, "failed too early: %lld ms", (long long)took);
+    cr_assert_lt(took, max_ms, "took %lld ms", (long long)took);
+    loop_end(&l);
+    for (int i = 0; i < N; i++)
+        rt_co_free(jobs[i].co);
+    rt_pg_pool_free(p);
+    close(fd);
+}
+
+Test(pgpipe, refused_database_fails_fast, .init = quiet_logs, .timeout = 30)
+{
+    down_database(false, 0, 1000);
+}
+
+Test(pgpipe, silent_database_fails_at_the_connect_deadline, .init = quiet_logs, .timeout = 30)
+{
+    down_database(true, 900, 3000); /* connect_timeout_s = 1 */
+}
+
+Test(pgpipe, loop_end_fails_what_waits, .init = quiet_logs, .timeout = 30)
+{
+    loop l;
+    loop_init(&l);
+    rt_pg_pool *p = pool_for(db_url(), 1, 10000);
+    job slow = mk(p, S_SLEEP, 0);
+    start(&slow);
+    loop_run(&l, 300); /* connected and sleeping on the server */
+    cr_assert_eq(pending, 1u);
+    int64_t t0 = rt_mono_ms();
+    cr_assert_eq(rt_sched_exit(&l.s, 2000), 0u);
+    cr_assert_lt(rt_mono_ms() - t0, 1000);
+    cr_assert_eq(pending, 0u);
+    cr_assert_eq(slow.st, RT_E_UNAVAILABLE, "got %s", rt_status_name(slow.st));
+    cr_assert(strstr(slow.err, "stopping") != NULL, "%s", slow.err);
+    close(l.epfd);
+    rt_co_free(slow.co);
+    rt_pg_pool_free(p);
+}
+
+Test(pgpipe, plain_threads_and_ping, .init = quiet_logs, .timeout = 30)
+{
+    rt_pg_pool *p = pool_for(db_url(), 2, 5000);
+    /* not a coroutine: the blocking pool */
+    rt_status st;
+    rt_pg_conn *c = rt_pg_acquire(p, &st);
+    cr_assert_not_null(c, "%s", rt_status_name(st));
+    const char *vals[1] = { "9" };
+    PGresult *r = NULL;
+    cr_assert_eq(rt_pg_exec(c, S_ADD, 1, vals, NULL, NULL, 0, &r, NULL), RT_OK);
+    cr_assert_str_eq(PQgetvalue(r, 0, 0), "10");
+    PQclear(r);
+    rt_pg_release(p, c);
+    cr_assert_eq(rt_pg_ping(p), RT_OK);
+    rt_pg_pool_free(p);
+}
