@@ -40,11 +40,12 @@ for doc in "${docs[@]}"; do
     printf '%-40s %3d warning(s)\n' "$name" "$(grep -c ': warning: ' "$out/$name.warnings")"
 done
 # One makefile for all of it, so make runs the compilers in parallel.
+rt_units="rt json validate http co log regex params" # the runtime a scaffold server needs
 {
     echo "CFLAGS := -std=c17 -O1 -Wall -Wextra -Werror -Wstrict-prototypes -Wshadow -D_GNU_SOURCE -I$root/src/runtime"
-    echo "RT := $(for f in rt json validate http log regex params; do printf '%s ' "rt/$f.o"; done)"
+    echo "RT := $(for f in $rt_units; do printf '%s ' "rt/$f.o"; done)"
     echo "all: ${dirs[*]/%//server}"
-    for f in rt json validate http log regex params; do
+    for f in $rt_units; do
         printf 'rt/%s.o: %s\n\t@mkdir -p rt && $(CC) $(CFLAGS) -c -o $@ $<\n' "$f" "$root/src/runtime/$f.c"
     done
     for d in "${dirs[@]}"; do

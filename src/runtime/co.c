@@ -16,6 +16,7 @@
 #include "co.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -291,7 +292,8 @@ rt_sched *rt_sched_self(void)
 
 void rt_sched_init(rt_sched *s, int epfd)
 {
-    *s = (rt_sched){ .epfd = epfd };
+    static _Atomic uint64_t ids;
+    *s = (rt_sched){ .epfd = epfd, .id = atomic_fetch_add(&ids, 1) + 1 };
     self_sched = s;
 }
 

@@ -92,6 +92,7 @@ bool rt_sched_hook(rt_sched *s, rt_tick_fn tick, rt_exit_fn on_exit, void *ctx);
 
 struct rt_sched {
     int epfd;
+    uint64_t id;      /* unique in the process (addresses get reused) */
     rt_co *ready_head, *ready_tail;
     rt_co *sleepers;  /* unsorted: sleeping is rare (waits for another's fill) */
     unsigned nhooks;

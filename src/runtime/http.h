@@ -7,11 +7,11 @@
  * stall of the internal one). A request that cannot block (opts.blocks says
  * so) is handled entirely on the thread that owns its connection, with that
  * thread's response buffer and arena (no locks). A request that may block
- * (database) is handed to a pool of `workers` threads with a response buffer
- * and arena of its own while libmicrohttpd keeps its connection suspended;
- * the loop thread resumes the connection and sends the answer. So the
- * database sees up to `workers` queries at once while the loops keep
- * serving cache hits.
+ * (database) moves into a job with a response buffer and arena of its own
+ * and runs either as a coroutine on its loop (`coroutines`: it parks while
+ * it waits, co.h) or on a pool of `workers` threads; either way
+ * libmicrohttpd keeps its connection suspended until the answer is ready,
+ * and the loop thread resumes the connection and sends it.
  *
  * Before the handler runs the runtime has: assigned the request id (a sane
  * X-Request-ID from the client, else a generated one), answered 413 for a

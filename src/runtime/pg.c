@@ -635,6 +635,7 @@ struct pipe_set {
     pipe_set *next;          /* first: the pool's list link */
     rt_pg_pool *pool;
     rt_sched *sched;
+    uint64_t sched_id;       /* rt_sched.id: a later loop may reuse the address */
     unsigned n;
     pipe_conn *conns;
     rt_pg_conn *free_handles;
@@ -1006,15 +1007,27 @@ static pipe_set *pipe_set_here(rt_pg_pool *p)
     rt_sched *sched = rt_sched_self();
     if (!sched)
         return NULL;
-    if (tls_set && tls_set_of == p)
+    if (tls_set && tls_set_of == p && tls_set->sched_id == sched->id)
         return tls_set;
-    pipe_set *ps = calloc(1, sizeof *ps);
+    /* another pool used last on this thread: look this one's up */
+    pipe_set *ps = NULL;
+    pthread_mutex_lock(&p->mu);
+    for (ps = p->sets; ps && ps->sched_id != sched->id; ps = ps->next) {
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (ps) {
+        tls_set = ps;
+        tls_set_of = p;
+        return ps;
+    }
+    ps = calloc(1, sizeof *ps);
     if (!ps || !(ps->conns = calloc(p->pipe_size, sizeof *ps->conns))) {
         free(ps);
         return NULL;
     }
     ps->pool = p;
     ps->sched = sched;
+    ps->sched_id = sched->id;
     ps->n = p->pipe_size;
     for (unsigned i = 0; i < ps->n; i++) {
         ps->conns[i].set = ps;
