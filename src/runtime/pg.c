@@ -604,7 +604,10 @@ typedef struct pq_wait {
     const int *lengths, *formats;
     int result_format;
     /* what came back */
-    int nres, nnull;         /* results expected before the sync, NULLs seen */
+    int nres, nnull;         /* results expected (each ends with a NULL), NULLs seen */
+    bool at_sync;            /* done at its own sync point (a write, the preparation),
+                                not at its last NULL (a read) */
+    int retries;             /* resent after its segment was aborted by another query */
     PGresult *res, *err;
     rt_status st;
     char sqlstate[6];
@@ -627,6 +630,7 @@ typedef struct pipe_conn {
     int64_t connect_deadline;
     bool doomed;             /* the server said FATAL while idle */
     bool flush;              /* output may be pending */
+    bool unsynced;           /* reads sent since the last sync point */
     pq_wait prep;            /* the statements' preparation */
     char err[ERR_MAX];
 } pipe_conn;
@@ -680,6 +684,7 @@ static void pipe_fail(pipe_conn *pc, rt_status st, const char *msg)
     pc->state = PC_EMPTY;
     pc->doomed = false;
     pc->flush = false;
+    pc->unsynced = false;
     pq_wait *lists[2] = { pc->head, pc->qhead };
     pc->head = pc->tail = pc->qhead = pc->qtail = NULL;
     pc->n = 0;
@@ -707,11 +712,23 @@ static void append(pq_wait **head, pq_wait **tail, pq_wait *w)
     *tail = w;
 }
 
-/* Put one query (or the preparation) on the wire, followed by its sync. */
+/*
+ * Put one query (or the preparation) on the wire. Reads share sync points:
+ * pipe_tick ends the segment once per loop turn, so the backend answers a
+ * batch with one flush and we read it with one recv. If a read in a segment
+ * fails, the others in it come back PGRES_PIPELINE_ABORTED (not run) and are
+ * sent again. A write gets a segment of its own (a sync before and after):
+ * it commits at that sync, and nothing else may share its transaction.
+ */
 static bool pipe_send(pipe_conn *pc, pq_wait *w)
 {
     rt_pg_pool *p = pc->set->pool;
     int ok = 1;
+    if (w->at_sync && pc->unsynced) {
+        if (!PQpipelineSync(pc->pg))
+            return false;
+        pc->unsynced = false;
+    }
     if (w == &pc->prep) {
         for (size_t i = 0; i < p->nstmts && ok; i++)
             ok = PQsendPrepare(pc->pg, p->stmts[i].name, p->stmts[i].sql, p->stmts[i].nparams,
@@ -723,8 +740,14 @@ static bool pipe_send(pipe_conn *pc, pq_wait *w)
         ok = PQsendQueryParams(pc->pg, w->sql, w->nparams, NULL, w->values, w->lengths,
                                w->formats, w->result_format);
     }
-    if (!ok || !PQpipelineSync(pc->pg))
+    if (!ok)
         return false;
+    if (w->at_sync) {
+        if (!PQpipelineSync(pc->pg))
+            return false;
+    } else {
+        pc->unsynced = true;
+    }
     append(&pc->head, &pc->tail, w);
     pc->flush = true;
     return true;
@@ -740,7 +763,7 @@ static void pipe_ready(pipe_conn *pc)
         return;
     }
     pc->state = PC_READY;
-    pc->prep = (pq_wait){ .what = "prepare", .nres = (int)p->nstmts, .errbuf = NULL };
+    pc->prep = (pq_wait){ .what = "prepare", .nres = (int)p->nstmts, .at_sync = true };
     if (p->nstmts && !pipe_send(pc, &pc->prep)) {
         pipe_fail(pc, RT_E_UNAVAILABLE, PQerrorMessage(pc->pg));
         return;
@@ -811,15 +834,97 @@ static bool pipe_connect(pipe_conn *pc)
     return true;
 }
 
-/* Results in order: each query's results, a NULL after each, then its sync. */
+#define PIPE_RETRIES 2 /* resends of a query whose segment another one aborted */
+
+/* w (the head) has all its results: pop it and hand it its outcome, or send
+ * it again when another query's failure aborted it. False when the
+ * connection was dropped. */
+static bool pipe_complete(pipe_conn *pc, pq_wait *w)
+{
+    pc->head = w->next;
+    if (!pc->head)
+        pc->tail = NULL;
+    if (w->err && PQresultStatus(w->err) == PGRES_PIPELINE_ABORTED && w != &pc->prep &&
+        w->retries < PIPE_RETRIES) {
+        PQclear(w->err);
+        PQclear(w->res);
+        w->err = w->res = NULL;
+        w->nnull = 0;
+        w->retries++;
+        w->at_sync = true; /* alone this time: nothing else can abort it */
+        if (!pipe_send(pc, w)) { /* not on the list: fail it with the rest */
+            append(&pc->qhead, &pc->qtail, w);
+            pipe_fail(pc, RT_E_UNAVAILABLE, PQerrorMessage(pc->pg));
+            return false;
+        }
+        return true;
+    }
+    if (w != &pc->prep)
+        pc->n--; /* the preparation is not counted in n */
+    if (w->err) {
+        const char *state = PQresultErrorField(w->err, PG_DIAG_SQLSTATE);
+        const char *msg = PQresultErrorField(w->err, PG_DIAG_MESSAGE_PRIMARY);
+        snprintf(w->sqlstate, sizeof w->sqlstate, "%s", state ? state : "");
+        if (w->errbuf)
+            copy_err(w->errbuf, msg                ? msg
+                                : PQresultStatus(w->err) == PGRES_PIPELINE_ABORTED
+                                    ? "aborted with its pipeline segment"
+                                    : PQresultErrorMessage(w->err));
+        rt_logf(RT_LOG_DEBUG, RT_STR_NULL, "pg: %s failed: %s (SQLSTATE %s)", w->what,
+                msg ? msg : "", w->sqlstate);
+        bool gone = strncmp(w->sqlstate, "08", 2) == 0 || strncmp(w->sqlstate, "57P", 3) == 0;
+        w->st = gone ? RT_E_UNAVAILABLE
+                     : strcmp(w->sqlstate, "57014") == 0 ? RT_E_TIMEOUT : RT_E_INTERNAL;
+        PQclear(w->err);
+        PQclear(w->res);
+        w->err = w->res = NULL;
+        if (w == &pc->prep) {
+            /* usually a bug in a statement's SQL, so loud */
+            rt_logf(RT_LOG_ERROR, RT_STR_NULL, "pg: preparing the statements failed: %s",
+                    msg ? msg : "");
+            pipe_fail(pc, RT_E_UNAVAILABLE, "preparing the statements failed");
+            return false;
+        }
+        wait_done(pc, w);
+        if (gone) {
+            pipe_fail(pc, RT_E_UNAVAILABLE, msg);
+            return false;
+        }
+        return true;
+    }
+    if (w == &pc->prep) {
+        PQclear(w->res); /* the statements are prepared; nobody reads these */
+        w->res = NULL;
+        w->st = RT_OK;
+    } else if (w->res) {
+        w->st = RT_OK;
+    } else {
+        w->st = RT_E_INTERNAL;
+        if (w->errbuf)
+            copy_err(w->errbuf, "no result");
+    }
+    wait_done(pc, w);
+    return true;
+}
+
+/* Results in order: each query's results with a NULL after each; sync
+ * points in between. A read is done at its last NULL, a write at the sync
+ * that follows it. */
 static void pipe_results(pipe_conn *pc)
 {
     while (pc->head && pc->pg && !PQisBusy(pc->pg)) {
         pq_wait *w = pc->head;
         PGresult *r = PQgetResult(pc->pg);
+        if (r && PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            if (w->nnull >= w->nres && w->at_sync && !pipe_complete(pc, w))
+                return;
+            continue; /* else the end of a segment of reads */
+        }
         if (w->nnull < w->nres) {
             if (!r) {
-                w->nnull++;
+                if (++w->nnull == w->nres && !w->at_sync && !pipe_complete(pc, w))
+                    return;
                 continue;
             }
             switch (PQresultStatus(r)) {
@@ -846,59 +951,10 @@ static void pipe_results(pipe_conn *pc)
             continue;
         }
         if (!r)
-            break; /* the sync's result has not arrived */
-        ExecStatusType t = PQresultStatus(r);
+            break; /* a write waits for its sync, which has not arrived */
         PQclear(r);
-        if (t != PGRES_PIPELINE_SYNC) {
-            pipe_fail(pc, RT_E_UNAVAILABLE, "pipeline out of step");
-            return;
-        }
-        pc->head = w->next;
-        if (!pc->head)
-            pc->tail = NULL;
-        if (w != &pc->prep)
-            pc->n--; /* the preparation is not counted in n */
-        if (w->err) {
-            const char *state = PQresultErrorField(w->err, PG_DIAG_SQLSTATE);
-            const char *msg = PQresultErrorField(w->err, PG_DIAG_MESSAGE_PRIMARY);
-            snprintf(w->sqlstate, sizeof w->sqlstate, "%s", state ? state : "");
-            if (w->errbuf)
-                copy_err(w->errbuf, msg ? msg : PQresultErrorMessage(w->err));
-            rt_logf(RT_LOG_DEBUG, RT_STR_NULL, "pg: %s failed: %s (SQLSTATE %s)", w->what,
-                    msg ? msg : "", w->sqlstate);
-            bool gone = strncmp(w->sqlstate, "08", 2) == 0 ||
-                        strncmp(w->sqlstate, "57P", 3) == 0;
-            w->st = gone ? RT_E_UNAVAILABLE
-                         : strcmp(w->sqlstate, "57014") == 0 ? RT_E_TIMEOUT : RT_E_INTERNAL;
-            PQclear(w->err);
-            PQclear(w->res);
-            w->err = w->res = NULL;
-            if (w == &pc->prep) {
-                /* usually a bug in a statement's SQL, so loud */
-                rt_logf(RT_LOG_ERROR, RT_STR_NULL, "pg: preparing the statements failed: %s",
-                        msg ? msg : "");
-                pipe_fail(pc, RT_E_UNAVAILABLE, "preparing the statements failed");
-                return;
-            }
-            wait_done(pc, w);
-            if (gone) {
-                pipe_fail(pc, RT_E_UNAVAILABLE, msg);
-                return;
-            }
-            continue;
-        }
-        if (w == &pc->prep) {
-            PQclear(w->res); /* the statements are prepared; nobody reads these */
-            w->res = NULL;
-            w->st = RT_OK;
-        } else if (w->res) {
-            w->st = RT_OK;
-        } else {
-            w->st = RT_E_INTERNAL;
-            if (w->errbuf)
-                copy_err(w->errbuf, "no result");
-        }
-        wait_done(pc, w);
+        pipe_fail(pc, RT_E_UNAVAILABLE, "pipeline out of step");
+        return;
     }
 }
 
@@ -934,6 +990,14 @@ static int pipe_tick(void *ctx)
         pipe_conn *pc = &ps->conns[i];
         if (pc->state == PC_EMPTY)
             continue;
+        if (pc->state == PC_READY && pc->unsynced) {
+            if (!PQpipelineSync(pc->pg)) {
+                pipe_fail(pc, RT_E_UNAVAILABLE, PQerrorMessage(pc->pg));
+                continue;
+            }
+            pc->unsynced = false;
+            pc->flush = true;
+        }
         if (pc->state == PC_READY && pc->flush) {
             int f = PQflush(pc->pg);
             if (f < 0) {
@@ -1099,7 +1163,7 @@ static rt_status pipe_exec(rt_pg_conn *h, const char *stmt, const char *sql, boo
     pq_wait w = {
         .co = rt_co_self(), .what = stmt ? stmt : "query", .stmt = stmt, .sql = sql,
         .nparams = nparams, .values = values, .lengths = lengths, .formats = formats,
-        .result_format = result_format, .nres = 1, .errbuf = h->err,
+        .result_format = result_format, .nres = 1, .at_sync = !read, .errbuf = h->err,
         .deadline = deadline_after(ps->pool->query_timeout_ms),
     };
     if (pc->state == PC_READY) {
