@@ -608,6 +608,7 @@ typedef struct pq_wait {
     bool at_sync;            /* done at its own sync point (a write, the preparation),
                                 not at its last NULL (a read) */
     int retries;             /* resent after its segment was aborted by another query */
+    bool read;               /* not counted in its connection's nwrites */
     PGresult *res, *err;
     rt_status st;
     char sqlstate[6];
@@ -627,6 +628,7 @@ typedef struct pipe_conn {
     pq_wait *head, *tail;    /* sent, awaiting their results, in order */
     pq_wait *qhead, *qtail;  /* waiting for the connection to be ready */
     unsigned n;              /* both lists */
+    unsigned nwrites;        /* of which writes: reads avoid waiting behind a commit */
     int64_t connect_deadline;
     bool doomed;             /* the server said FATAL while idle */
     bool flush;              /* output may be pending */
@@ -688,6 +690,7 @@ static void pipe_fail(pipe_conn *pc, rt_status st, const char *msg)
     pq_wait *lists[2] = { pc->head, pc->qhead };
     pc->head = pc->tail = pc->qhead = pc->qtail = NULL;
     pc->n = 0;
+    pc->nwrites = 0;
     for (int i = 0; i < 2; i++) {
         for (pq_wait *w = lists[i], *next; w; w = next) {
             next = w->next;
@@ -859,8 +862,11 @@ static bool pipe_complete(pipe_conn *pc, pq_wait *w)
         }
         return true;
     }
-    if (w != &pc->prep)
+    if (w != &pc->prep) {
         pc->n--; /* the preparation is not counted in n */
+        if (!w->read)
+            pc->nwrites--;
+    }
     if (w->err) {
         const char *state = PQresultErrorField(w->err, PG_DIAG_SQLSTATE);
         const char *msg = PQresultErrorField(w->err, PG_DIAG_MESSAGE_PRIMARY);
@@ -1112,7 +1118,8 @@ static pipe_set *pipe_set_here(rt_pg_pool *p)
 
 /*
  * The connection for a new query. A read goes to the first ready connection
- * with fewer than PIPE_DEPTH in flight: a backend that finds several queries
+ * with fewer than PIPE_DEPTH in flight and no write (it would wait for the
+ * write's commit): a backend that finds several queries
  * waiting runs them back to back, one wake-up and one read for many. A
  * write goes to the ready connection with the fewest in flight: it commits at
  * its sync and waits for the WAL flush, and a write queued behind it on the
@@ -1126,7 +1133,7 @@ static pipe_conn *pipe_pick(pipe_set *ps, bool read, char *err)
     pipe_conn *best = NULL, *connecting = NULL, *empty = NULL;
     for (unsigned i = 0; i < ps->n; i++) {
         pipe_conn *pc = &ps->conns[i];
-        if (pc->state == PC_READY && read && pc->n < PIPE_DEPTH)
+        if (pc->state == PC_READY && read && pc->n < PIPE_DEPTH && pc->nwrites == 0)
             return pc;
         if (pc->state == PC_READY && (!best || pc->n < best->n))
             best = pc;
@@ -1163,7 +1170,7 @@ static rt_status pipe_exec(rt_pg_conn *h, const char *stmt, const char *sql, boo
     pq_wait w = {
         .co = rt_co_self(), .what = stmt ? stmt : "query", .stmt = stmt, .sql = sql,
         .nparams = nparams, .values = values, .lengths = lengths, .formats = formats,
-        .result_format = result_format, .nres = 1, .at_sync = !read, .errbuf = h->err,
+        .result_format = result_format, .nres = 1, .at_sync = !read, .read = read, .errbuf = h->err,
         .deadline = deadline_after(ps->pool->query_timeout_ms),
     };
     if (pc->state == PC_READY) {
@@ -1176,6 +1183,8 @@ static rt_status pipe_exec(rt_pg_conn *h, const char *stmt, const char *sql, boo
         append(&pc->qhead, &pc->qtail, &w);
     }
     pc->n++;
+    if (!read)
+        pc->nwrites++;
     while (!w.done)
         rt_co_park();
     if (sqlstate)

@@ -238,6 +238,66 @@ Test(pgpipe, a_failing_query_fails_alone, .init = quiet_logs, .timeout = 60)
     rt_pg_pool_free(p);
 }
 
+static long raw_long(PGconn *pg, const char *sql);
+
+/* Writes commit alone: a unique violation among concurrent INSERTs (and
+ * reads between them) rolls back nothing but itself. */
+Test(pgpipe, writes_commit_alone, .init = quiet_logs, .timeout = 60)
+{
+    char table[64], create[160], ins[160], count[128], drop[96];
+    snprintf(table, sizeof table, "pp_w_%d", (int)getpid());
+    snprintf(create, sizeof create, "CREATE TABLE %s (k int PRIMARY KEY)", table);
+    snprintf(ins, sizeof ins, "INSERT INTO %s (k) VALUES ($1::int4) RETURNING k", table);
+    snprintf(count, sizeof count, "SELECT count(*) FROM %s", table);
+    snprintf(drop, sizeof drop, "DROP TABLE IF EXISTS %s", table);
+    PGconn *raw = PQconnectdb(db_url());
+    cr_assert_eq(PQstatus(raw), CONNECTION_OK);
+    PQclear(PQexec(raw, drop));
+    PGresult *cr = PQexec(raw, create);
+    cr_assert_eq(PQresultStatus(cr), PGRES_COMMAND_OK, "%s", PQerrorMessage(raw));
+    PQclear(cr);
+
+    rt_pg_stmt ws[2] = { { "w_ins", ins, 1 }, { "w_add", "SELECT $1::int4 + 1", 1 } };
+    rt_pg_opts o = { .conninfo = db_url(), .size = 4, .wait_ms = 2000, .query_timeout_ms = 5000,
+                     .connect_timeout_s = 2, .stmts = ws, .nstmts = 2, .pipe_size = 3 };
+    rt_pg_pool *p = rt_pg_pool_new(&o);
+    cr_assert_not_null(p);
+    loop l;
+    loop_init(&l);
+    enum { N = 60 };
+    static job jobs[N];
+    for (int i = 0; i < N; i++) {
+        jobs[i] = (job){ .p = p, .stmt = i % 3 == 2 ? 1u : 0u, .nparams = 1, .st = RT_E_INTERNAL };
+        snprintf(jobs[i].arg, sizeof jobs[i].arg, "%d", i % 3 == 2 ? i : i % 20);
+        start(&jobs[i]);
+    }
+    loop_run(&l, 20000);
+    cr_assert_eq(pending, 0u);
+    int ok = 0, dup = 0;
+    for (int i = 0; i < N; i++) {
+        if (i % 3 == 2) {
+            cr_assert_eq(jobs[i].st, RT_OK, "read %d: %s (%s)", i, rt_status_name(jobs[i].st),
+                         jobs[i].err);
+            cr_assert_eq(atol(jobs[i].value), i + 1L);
+        } else if (jobs[i].st == RT_OK) {
+            ok++;
+        } else {
+            cr_assert_eq(jobs[i].st, RT_E_INTERNAL, "insert %d: %s", i, rt_status_name(jobs[i].st));
+            cr_assert_str_eq(jobs[i].sqlstate, "23505", "insert %d: %s", i, jobs[i].err);
+            dup++;
+        }
+    }
+    cr_assert_eq(ok, 20, "one insert per key succeeds");
+    cr_assert_eq(dup, 20, "the second insert of a key is a unique violation");
+    cr_assert_eq(raw_long(raw, count), 20, "every successful insert is committed");
+    PQclear(PQexec(raw, drop));
+    PQfinish(raw);
+    loop_end(&l);
+    for (int i = 0; i < N; i++)
+        rt_co_free(jobs[i].co);
+    rt_pg_pool_free(p);
+}
+
 static long raw_long(PGconn *pg, const char *sql)
 {
     PGresult *r = PQexec(pg, sql);
