@@ -1087,6 +1087,7 @@ static void *loop_main(void *arg)
     /* Parked coroutines are failed by their owners' exit hooks (database:
      * unavailable) and run to their end; MHD refuses to stop with suspended
      * connections, so any left parked have theirs resumed unanswered. */
+    rt_sched_unwatch(&l->sched, &l->w_mhd); /* nobody runs MHD now: do not spin on it */
     unsigned left = rt_sched_exit(&l->sched, CO_EXIT_MS);
     if (left)
         rt_logf(RT_LOG_WARN, RT_STR_NULL, "%u requests still waiting when the loop ended", left);
