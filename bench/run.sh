@@ -137,7 +137,7 @@ peer_tests_all() {
     case $1 in
     capi) echo "a_get_user_hot b_healthz c_post_users d_get_user_random e_list_users a512_get_user_hot" ;;
     capi_nocache) echo "dmiss_get_user" ;;
-    capi*) echo "a_get_user_hot b_healthz c_post_users d_get_user_random e_list_users" ;; # variants (PEER_CMD_)
+    capi*) echo "a_get_user_hot b_healthz c_post_users d_get_user_random e_list_users a512_get_user_hot" ;; # variants (PEER_CMD_)
     nginx) echo "a_get_user_hot b_healthz c_post_users d_get_user_random e_list_users a512_get_user_hot" ;;
     fasthttp) echo "a_get_user_hot b_healthz c_post_users d_get_user_random a512_get_user_hot" ;;
     *) echo "a_get_user_hot b_healthz c_post_users d_get_user_random" ;; # the Go peers have no list route

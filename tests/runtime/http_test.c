@@ -517,6 +517,79 @@ Test(http, no_content_has_no_body, .timeout = 30)
     rt_server_stop(s, 1000);
 }
 
+/* The Date header of r as seconds since the epoch: exactly one Date line,
+ * in RFC 9110's IMF-fixdate form ("Sun, 06 Nov 1994 08:49:37 GMT");
+ * -1 when absent, repeated or malformed. */
+static time_t date_of(const response *r)
+{
+    const char *first = strstr(r->head, "\r\nDate: ");
+    if (!first || strstr(first + 2, "\r\nDate: "))
+        return -1;
+    size_t n;
+    const char *v = header(r, "Date", &n);
+    if (!v || n != 29 || memcmp(v + 25, " GMT", 4) != 0)
+        return -1;
+    char text[30];
+    memcpy(text, v, 29);
+    text[29] = '\0';
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *end = strptime(text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (!end || *end != '\0')
+        return -1;
+    /* strptime accepts "1" for "%d"; the fixed form has two digits */
+    if (text[3] != ',' || text[4] != ' ' || text[7] != ' ' || text[11] != ' ' || text[16] != ' ')
+        return -1;
+    return timegm(&tm);
+}
+
+Test(http, date_header_on_every_response, .timeout = 30)
+{
+    rt_server *s = start_server(2);
+    client *c = client_open(rt_server_port(s));
+    static const char *const reqs[] = {
+        "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n",     /* 200 with a body */
+        "GET /notfound HTTP/1.1\r\nHost: x\r\n\r\n",  /* the error envelope */
+        "GET /nocontent HTTP/1.1\r\nHost: x\r\n\r\n", /* 204, no body */
+        "HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n",
+    };
+    time_t first = 0;
+    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+        time_t before = time(NULL);
+        send_str(c, reqs[i]);
+        if (strncmp(reqs[i], "HEAD", 4) == 0) {
+            /* no body follows a HEAD response: read the head only */
+            int64_t deadline = now_ms() + IO_TIMEOUT_MS;
+            while (!(c->len && memmem(c->buf, c->len, "\r\n\r\n", 4)))
+                cr_assert(fill(c, deadline) > 0, "no response to HEAD");
+            char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
+            size_t hlen = (size_t)(end - c->buf) + 2;
+            cr_assert(hlen < sizeof R.head);
+            memcpy(R.head, c->buf, hlen);
+            R.head[hlen] = '\0';
+            c->len = 0;
+        } else {
+            cr_assert(read_response(c, &R, IO_TIMEOUT_MS), "request %zu", i);
+        }
+        time_t after = time(NULL);
+        time_t d = date_of(&R);
+        cr_expect(d != -1, "request %zu: no single well-formed Date: %s", i, R.head);
+        cr_expect(d >= before && d <= after, "request %zu: Date %lld outside [%lld, %lld]: %s", i,
+                  (long long)d, (long long)before, (long long)after, R.head);
+        if (i == 0)
+            first = d;
+    }
+    /* it follows the clock: a request more than a second later has a later Date */
+    sleep_ms(1100);
+    send_str(c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    cr_assert(read_response(c, &R, IO_TIMEOUT_MS));
+    time_t later = date_of(&R);
+    cr_expect(later >= first + 1, "Date did not advance: %lld then %lld", (long long)first,
+              (long long)later);
+    client_close(c);
+    rt_server_stop(s, 1000);
+}
+
 /* ---------------------------------------------------------------- bodies */
 
 Test(http, too_large_by_content_length, .timeout = 30)
