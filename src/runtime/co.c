@@ -206,7 +206,7 @@ static void trampoline(unsigned hi, unsigned lo)
 bool rt_co_start(rt_co *co, rt_co_fn fn, void *arg, void (*on_done)(rt_co *co, void *arg))
 {
     if (!co || cur || !co->done)
-        return false;
+        abort(); /* a bug in the caller: false would read as "parked" and hang it */
 #ifdef CO_ASM
     /* The frame rt__co_switch pops: control words, r15..r12, rbx (= co, for
      * rt__co_entry), rbp, and the return address. The top is 16-aligned so

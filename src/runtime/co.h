@@ -40,7 +40,8 @@ void rt_co_free(rt_co *co);
 /* Run fn(arg) on co until it parks or returns. True when it returned (the
  * coroutine is then free to start again); false when it parked, in which
  * case on_done(co, arg) is called, by whoever resumes it last, once it has
- * returned. Must not be called from inside a coroutine. */
+ * returned. Must not be called from inside a coroutine, nor on a coroutine
+ * that has not returned (both abort: they are bugs). */
 bool rt_co_start(rt_co *co, rt_co_fn fn, void *arg, void (*on_done)(rt_co *co, void *arg));
 
 /* The coroutine running on this thread, NULL on a plain thread stack. */
