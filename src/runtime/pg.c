@@ -101,13 +101,14 @@ static void set_err(rt_pg_conn *c, const char *msg)
 /* Server notices would go to stderr by default, breaking one-JSON-per-line.
  * libpq also routes an error that arrives while the connection is idle here;
  * a FATAL one is the server explaining why it is about to hang up
- * (pg_terminate_backend, shutdown), so the slot is marked doomed. */
+ * (pg_terminate_backend, shutdown), so the connection is marked doomed
+ * (arg: its `doomed` flag, in a pool slot or a pipelined connection). */
 static void notice_to_log(void *arg, const PGresult *r)
 {
-    rt_pg_conn *c = arg;
+    bool *doomed = arg;
     const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
     if (sev && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0))
-        c->doomed = true;
+        *doomed = true;
     rt_logf(RT_LOG_DEBUG, RT_STR_NULL, "pg notice: %s", PQresultErrorMessage(r));
 }
 
@@ -519,7 +520,7 @@ static rt_status connect_slot(rt_pg_pool *p, rt_pg_conn *c)
         drop(c);
         return RT_E_UNAVAILABLE;
     }
-    PQsetNoticeReceiver(c->pg, notice_to_log, c);
+    PQsetNoticeReceiver(c->pg, notice_to_log, &c->doomed);
     /* Non-blocking so that sending, too, is bounded by the deadline. */
     if (PQsetnonblocking(c->pg, 1) != 0) {
         set_err(c, PQerrorMessage(c->pg));
@@ -651,15 +652,6 @@ struct pipe_set {
 static _Thread_local pipe_set *tls_set;      /* this loop's set ... */
 static _Thread_local rt_pg_pool *tls_set_of; /* ... of this pool */
 
-static void pipe_notice(void *arg, const PGresult *r)
-{
-    pipe_conn *pc = arg;
-    const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
-    if (sev && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0))
-        pc->doomed = true;
-    rt_logf(RT_LOG_DEBUG, RT_STR_NULL, "pg notice: %s", PQresultErrorMessage(r));
-}
-
 static void wait_done(pipe_conn *pc, pq_wait *w)
 {
     w->done = true;
@@ -760,7 +752,7 @@ static bool pipe_send(pipe_conn *pc, pq_wait *w)
 static void pipe_ready(pipe_conn *pc)
 {
     rt_pg_pool *p = pc->set->pool;
-    PQsetNoticeReceiver(pc->pg, pipe_notice, pc);
+    PQsetNoticeReceiver(pc->pg, notice_to_log, &pc->doomed);
     if (PQsetnonblocking(pc->pg, 1) != 0 || !PQenterPipelineMode(pc->pg)) {
         pipe_fail(pc, RT_E_UNAVAILABLE, PQerrorMessage(pc->pg));
         return;

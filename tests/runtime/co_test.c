@@ -13,36 +13,23 @@
 
 #include "co.h"
 #include "rt.h"
+#include "testutil.h"
 
-typedef struct loop {
-    rt_sched s;
-    int epfd;
-} loop;
+typedef test_loop loop;
 
 static void loop_init(loop *l)
 {
-    l->epfd = epoll_create1(EPOLL_CLOEXEC);
-    cr_assert_geq(l->epfd, 0);
-    rt_sched_init(&l->s, l->epfd);
+    cr_assert(test_loop_init(l));
 }
 
-/* Turns until *pending is 0 or max_ms passed. */
 static void loop_run(loop *l, const unsigned *pending, int64_t max_ms)
 {
-    int64_t until = rt_mono_ms() + max_ms;
-    while (*pending > 0 && rt_mono_ms() < until) {
-        int t = rt_sched_turn(&l->s, 20);
-        struct epoll_event ev[8];
-        int n = epoll_wait(l->epfd, ev, 8, t);
-        for (int i = 0; i < n; i++)
-            rt_sched_dispatch(&l->s, ev[i].data.ptr, ev[i].events);
-    }
+    test_loop_run(l, pending, max_ms);
 }
 
 static void loop_end(loop *l)
 {
-    cr_expect_eq(rt_sched_exit(&l->s, 1000), 0u, "coroutines left parked");
-    close(l->epfd);
+    cr_expect_eq(test_loop_end(l, 1000), 0u, "coroutines left parked");
 }
 
 static unsigned pending;
@@ -223,12 +210,11 @@ Test(co, tick_and_exit_hooks)
     cr_assert_not(rt_co_start(co, park_once, &h, count_done));
     cr_assert_eq(rt_sched_turn(&l.s, 1000), 5, "the tick's deadline bounds the wait");
     cr_assert_geq(h.ticks, 1);
-    cr_assert_eq(rt_sched_exit(&l.s, 1000), 0u, "the exit hook let it finish");
+    cr_assert_eq(test_loop_end(&l, 1000), 0u, "the exit hook let it finish");
     cr_assert_eq(h.exits, 1);
     cr_assert_eq(pending, 0u);
     cr_assert_null(h.parked);
     rt_co_free(co);
-    close(l.epfd);
 }
 
 Test(co, sleep_on_a_plain_thread_sleeps)

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "pg.h"
+#include "testutil.h"
 
 /* ================================================================ helpers */
 
@@ -121,13 +122,8 @@ static void conninfo_with(char *buf, size_t cap, const char *k1, const char *v1,
  * at once, and nobody else can take the port meanwhile. */
 static int closed_port(int *port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = test_local_port(false, port);
     cr_assert_geq(fd, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t len = sizeof a;
-    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    *port = ntohs(a.sin_port);
     return fd;
 }
 

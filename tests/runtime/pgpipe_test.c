@@ -6,19 +6,16 @@
  */
 #include <criterion/criterion.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "co.h"
 #include "log.h"
 #include "pg.h"
+#include "testutil.h"
 
 static const char *db_url(void)
 {
@@ -59,49 +56,23 @@ static rt_pg_pool *pool_for(const char *url, unsigned pipe, unsigned timeout_ms)
 
 /* ---------------------------------------------------------------- the loop */
 
-typedef struct loop {
-    rt_sched s;
-    int epfd;
-} loop;
+typedef test_loop loop;
 
 static unsigned pending;
 
 static void loop_init(loop *l)
 {
-    l->epfd = epoll_create1(EPOLL_CLOEXEC);
-    cr_assert_geq(l->epfd, 0);
-    rt_sched_init(&l->s, l->epfd);
+    cr_assert(test_loop_init(l));
 }
 
 static void loop_run(loop *l, int64_t max_ms)
 {
-    int64_t until = rt_mono_ms() + max_ms;
-    while (pending > 0 && rt_mono_ms() < until) {
-        int t = rt_sched_turn(&l->s, 20);
-        struct epoll_event ev[16];
-        int n = epoll_wait(l->epfd, ev, 16, t);
-        for (int i = 0; i < n; i++)
-            rt_sched_dispatch(&l->s, ev[i].data.ptr, ev[i].events);
-    }
-}
-
-/* Turns for ms whatever is pending: lets watches see what arrives. */
-static void loop_idle(loop *l, int64_t ms)
-{
-    int64_t until = rt_mono_ms() + ms;
-    while (rt_mono_ms() < until) {
-        int t = rt_sched_turn(&l->s, 10);
-        struct epoll_event ev[16];
-        int n = epoll_wait(l->epfd, ev, 16, t);
-        for (int i = 0; i < n; i++)
-            rt_sched_dispatch(&l->s, ev[i].data.ptr, ev[i].events);
-    }
+    test_loop_run(l, &pending, max_ms);
 }
 
 static void loop_end(loop *l)
 {
-    cr_expect_eq(rt_sched_exit(&l->s, 2000), 0u, "coroutines left parked");
-    close(l->epfd);
+    cr_expect_eq(test_loop_end(l, 2000), 0u, "coroutines left parked");
 }
 
 /* One query made by one coroutine. */
@@ -158,6 +129,16 @@ static job mk(rt_pg_pool *p, size_t stmt, long arg)
     job j = { .p = p, .stmt = stmt, .nparams = stmts[stmt].nparams, .st = RT_E_INTERNAL };
     snprintf(j.arg, sizeof j.arg, "%ld", arg);
     return j;
+}
+
+/* The backend pid of the loop's (first) connection. */
+static job backend_pid(rt_pg_pool *p, loop *l)
+{
+    job pid = mk(p, S_PID, 0);
+    start(&pid);
+    loop_run(l, 5000);
+    cr_assert_eq(pid.st, RT_OK, "%s (%s)", rt_status_name(pid.st), pid.err);
+    return pid;
 }
 
 /* ---------------------------------------------------------------- tests */
@@ -312,10 +293,7 @@ Test(pgpipe, deadline_times_out_cancels_and_recovers, .init = quiet_logs, .timeo
     loop l;
     loop_init(&l);
     rt_pg_pool *p = pool_for(db_url(), 1, 300);
-    job pid = mk(p, S_PID, 0);
-    start(&pid);
-    loop_run(&l, 5000);
-    cr_assert_eq(pid.st, RT_OK);
+    job pid = backend_pid(p, &l);
 
     job slow = mk(p, S_SLEEP, 0);
     job behind = mk(p, S_ADD, 1); /* queued behind it on the one connection */
@@ -363,10 +341,7 @@ Test(pgpipe, terminated_backend_is_replaced, .init = quiet_logs, .timeout = 60)
     loop l;
     loop_init(&l);
     rt_pg_pool *p = pool_for(db_url(), 1, 5000);
-    job pid = mk(p, S_PID, 0);
-    start(&pid);
-    loop_run(&l, 5000);
-    cr_assert_eq(pid.st, RT_OK);
+    job pid = backend_pid(p, &l);
 
     PGconn *raw = PQconnectdb(db_url());
     cr_assert_eq(PQstatus(raw), CONNECTION_OK);
@@ -380,7 +355,7 @@ Test(pgpipe, terminated_backend_is_replaced, .init = quiet_logs, .timeout = 60)
 
     /* The loop sees the hang-up while idle (its watch), so the next query
      * goes to a new connection and succeeds: no request pays for it. */
-    loop_idle(&l, 200);
+    test_loop_idle(&l, 200);
     job next = mk(p, S_PID, 0);
     start(&next);
     loop_run(&l, 5000);
@@ -392,27 +367,12 @@ Test(pgpipe, terminated_backend_is_replaced, .init = quiet_logs, .timeout = 60)
     rt_pg_pool_free(p);
 }
 
-/* A port on 127.0.0.1: refused (not listening) or silent (listening, never
- * answering: the kernel completes the handshake, nobody reads). */
-static int local_port(bool listening, int *port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    cr_assert_geq(fd, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t len = sizeof a;
-    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    if (listening)
-        cr_assert_eq(listen(fd, 16), 0);
-    *port = ntohs(a.sin_port);
-    return fd;
-}
-
 static void down_database(bool listening, int64_t min_ms, int64_t max_ms)
 {
     (void)db_url();
     int port;
-    int fd = local_port(listening, &port);
+    int fd = test_local_port(listening, &port);
+    cr_assert_geq(fd, 0);
     char url[128];
     snprintf(url, sizeof url, "postgres://postgres@127.0.0.1:%d/api?sslmode=disable", port);
     loop l;
@@ -460,12 +420,11 @@ Test(pgpipe, loop_end_fails_what_waits, .init = quiet_logs, .timeout = 30)
     loop_run(&l, 300); /* connected and sleeping on the server */
     cr_assert_eq(pending, 1u);
     int64_t t0 = rt_mono_ms();
-    cr_assert_eq(rt_sched_exit(&l.s, 2000), 0u);
+    cr_assert_eq(test_loop_end(&l, 2000), 0u);
     cr_assert_lt(rt_mono_ms() - t0, 1000);
     cr_assert_eq(pending, 0u);
     cr_assert_eq(slow.st, RT_E_UNAVAILABLE, "got %s", rt_status_name(slow.st));
     cr_assert(strstr(slow.err, "stopping") != NULL, "%s", slow.err);
-    close(l.epfd);
     rt_co_free(slow.co);
     rt_pg_pool_free(p);
 }
