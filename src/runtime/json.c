@@ -919,6 +919,17 @@ static inline bool needs_escape(unsigned char c)
     return c < 0x20 || c == '"' || c == '\\';
 }
 
+/* Nonzero when one of the eight bytes of v needs an escape (< 0x20, '"' or
+ * '\\'). Each term is the classic "some byte below n" test, exact as a
+ * boolean; XOR with an ASCII byte keeps the high bits, so ~v serves all
+ * three. Bytes >= 0x80 never match. */
+static inline uint64_t esc_any8(uint64_t v)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t q = v ^ (ones * '"'), s = v ^ (ones * '\\');
+    return ((v - ones * 0x20) | (q - ones) | (s - ones)) & ~v & highs;
+}
+
 void rt_json_put_str(rt_buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -926,8 +937,27 @@ void rt_json_put_str(rt_buf *b, const char *s, size_t len)
     /* One reservation covers the common case of nothing to escape. */
     if (len > SIZE_MAX - 2 || !rt_buf_reserve(b, len + 2))
         return;
-    b->data[b->len++] = '"';
     size_t i = 0;
+    while (len - i >= 8) {
+        uint64_t v;
+        memcpy(&v, u + i, 8);
+        if (esc_any8(v))
+            break;
+        i += 8;
+    }
+    while (i < len && !needs_escape(u[i]))
+        i++;
+    if (i == len) { /* nothing to escape: one copy */
+        char *o = b->data + b->len;
+        o[0] = '"';
+        if (len)
+            memcpy(o + 1, s, len);
+        o[len + 1] = '"';
+        b->len += len + 2;
+        return;
+    }
+    b->data[b->len++] = '"';
+    i = 0;
     while (i < len) {
         size_t run = i;
         while (run < len && !needs_escape(u[run]))

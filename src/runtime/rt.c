@@ -307,7 +307,7 @@ fail:
     return false;
 }
 
-void rt_buf_put(rt_buf *b, const void *p, size_t n)
+void rt__buf_put_slow(rt_buf *b, const void *p, size_t n)
 {
     if (n == 0 || !rt_buf_reserve(b, n))
         return;
@@ -315,12 +315,8 @@ void rt_buf_put(rt_buf *b, const void *p, size_t n)
     b->len += n;
 }
 
-void rt_buf_putc(rt_buf *b, char c)
+void rt__buf_putc_slow(rt_buf *b, char c)
 {
-    if (b->len < b->cap && !b->oom) {
-        b->data[b->len++] = c;
-        return;
-    }
     if (!rt_buf_reserve(b, 1))
         return;
     b->data[b->len++] = c;
@@ -398,6 +394,20 @@ size_t rt_path_push_key(rt_path *p, const char *key, size_t len)
     size_t prev = p->len;
     if (prev == PATH_TRUNC)
         return prev;
+    /* Fast path: the key fits and has nothing to escape. Bytes past prev
+     * are scratch, so giving up half way and starting over is harmless. */
+    if (len < PATH_CONTENT - prev) {
+        char *o = p->buf + prev + 1;
+        size_t i = 0;
+        for (; i < len && key[i] != '~' && key[i] != '/'; i++)
+            o[i] = key[i];
+        if (i == len) {
+            o[-1] = '/';
+            o[len] = 0;
+            p->len = prev + 1 + len;
+            return prev;
+        }
+    }
     bool ok = path_put(p, '/');
     for (size_t i = 0; ok && i < len; i++) {
         char c = key[i];
@@ -495,6 +505,13 @@ void rt_errs_add_path(rt_errs *e, const rt_path *p, const char *reason)
         memcpy(f->field, p->buf, RT_FIELD_MAX - 4);
         memcpy(f->field + RT_FIELD_MAX - 4, "...", 4);
     }
+}
+
+void rt_errs_add_key(rt_errs *e, rt_path *p, const char *key, size_t len, const char *reason)
+{
+    size_t mark = rt_path_push_key(p, key, len);
+    rt_errs_add_path(e, p, reason);
+    rt_path_pop(p, mark);
 }
 
 void rt_errs_add_param(rt_errs *e, const char *in_prefix, const char *name, const char *reason)

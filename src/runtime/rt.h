@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Bumped whenever generated code would need to change to keep compiling/working. */
 #define RT_ABI 1
@@ -99,8 +100,28 @@ void rt_buf_free(rt_buf *b);
 void rt_buf_reset(rt_buf *b);
 /* Ensure room for `extra` more bytes; false (and oom set) on failure. */
 bool rt_buf_reserve(rt_buf *b, size_t extra);
-void rt_buf_put(rt_buf *b, const void *p, size_t n);
-void rt_buf_putc(rt_buf *b, char c);
+/* rt_buf_put and rt_buf_putc are inline: encoders call them for every key
+ * and separator, and with a constant n the copy becomes a few moves. The
+ * out-of-line halves grow the buffer. */
+void rt__buf_put_slow(rt_buf *b, const void *p, size_t n);
+void rt__buf_putc_slow(rt_buf *b, char c);
+static inline void rt_buf_put(rt_buf *b, const void *p, size_t n)
+{
+    if (n != 0 && n <= b->cap - b->len && !b->oom) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        return;
+    }
+    rt__buf_put_slow(b, p, n);
+}
+static inline void rt_buf_putc(rt_buf *b, char c)
+{
+    if (b->len < b->cap && !b->oom) {
+        b->data[b->len++] = c;
+        return;
+    }
+    rt__buf_putc_slow(b, c);
+}
 void rt_buf_puts(rt_buf *b, const char *s);
 void rt_buf_put_str(rt_buf *b, rt_str s);
 /* Decimal integers. */
@@ -151,6 +172,9 @@ void rt_errs_init(rt_errs *e);
 void rt_errs_add(rt_errs *e, const char *field, const char *reason);
 /* field = the path's current pointer. */
 void rt_errs_add_path(rt_errs *e, const rt_path *p, const char *reason);
+/* field = the path's current pointer with key pushed (p is as it was after):
+ * validators check a member first and name it only when a check fails. */
+void rt_errs_add_key(rt_errs *e, rt_path *p, const char *key, size_t len, const char *reason);
 /*
  * Append the errors of `more` (a validator's findings) to e, except those at
  * a pointer where e already has an error, or below one: a field that failed
