@@ -373,6 +373,8 @@ void rt_path_init(rt_path *p)
 {
     p->len = 0;
     p->buf[0] = 0;
+    p->pend = NULL;
+    p->pend_len = 0;
 }
 
 static void path_truncate(rt_path *p)
@@ -389,11 +391,13 @@ static inline bool path_put(rt_path *p, char c)
     return true;
 }
 
-size_t rt_path_push_key(rt_path *p, const char *key, size_t len)
+/* Appends "/" and the escaped key to buf (what a push did before keys were
+ * kept pending). */
+static void path_put_key(rt_path *p, const char *key, size_t len)
 {
     size_t prev = p->len;
     if (prev == PATH_TRUNC)
-        return prev;
+        return;
     /* Fast path: the key fits and has nothing to escape. Bytes past prev
      * are scratch, so giving up half way and starting over is harmless. */
     if (len < PATH_CONTENT - prev) {
@@ -405,7 +409,7 @@ size_t rt_path_push_key(rt_path *p, const char *key, size_t len)
             o[-1] = '/';
             o[len] = 0;
             p->len = prev + 1 + len;
-            return prev;
+            return;
         }
     }
     bool ok = path_put(p, '/');
@@ -423,11 +427,26 @@ size_t rt_path_push_key(rt_path *p, const char *key, size_t len)
         path_truncate(p);
     else
         p->buf[p->len] = 0;
-    return prev;
+}
+
+void rt__path_flush(rt_path *p)
+{
+    const char *key = p->pend;
+    p->pend = NULL;
+    path_put_key(p, key, p->pend_len);
+}
+
+const char *rt_path_str(rt_path *p)
+{
+    if (p->pend)
+        rt__path_flush(p);
+    return p->buf;
 }
 
 size_t rt_path_push_index(rt_path *p, size_t index)
 {
+    if (p->pend)
+        rt__path_flush(p);
     size_t prev = p->len;
     if (prev == PATH_TRUNC)
         return prev;
@@ -441,14 +460,6 @@ size_t rt_path_push_index(rt_path *p, size_t index)
     else
         p->buf[p->len] = 0;
     return prev;
-}
-
-void rt_path_pop(rt_path *p, size_t prev_len)
-{
-    if (prev_len > p->len)
-        return;
-    p->len = prev_len;
-    p->buf[prev_len] = 0;
 }
 
 /* ================================================================ field errors */
@@ -491,11 +502,20 @@ void rt_errs_add(rt_errs *e, const char *field, const char *reason)
     field_cat(f->field, &pos, field ? field : "");
 }
 
-void rt_errs_add_path(rt_errs *e, const rt_path *p, const char *reason)
+void rt_errs_add_path(rt_errs *e, const rt_path *path, const char *reason)
 {
     rt_field_err *f = errs_slot(e, reason);
     if (!f)
         return;
+    /* The error branch pays for the pending key: on a copy, as path is the
+     * caller's and const. */
+    rt_path tmp;
+    const rt_path *p = path;
+    if (path->pend) {
+        tmp = *path;
+        rt__path_flush(&tmp);
+        p = &tmp;
+    }
     if (p->len < RT_FIELD_MAX) {
         memcpy(f->field, p->buf, p->len);
         f->field[p->len] = 0;

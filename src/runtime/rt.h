@@ -134,18 +134,46 @@ void rt_buf_put_u64(rt_buf *b, uint64_t v);
  * A JSON pointer being built while walking a document: push a key or an
  * index before descending, pop after. Keys are escaped (~0, ~1). A pointer
  * longer than the buffer is truncated and marked with "...".
+ *
+ * The last key pushed is only remembered (pend), not written: most members
+ * are scalars that are read and popped without an error, and writing their
+ * name would be wasted. It is written into buf when something is pushed on
+ * top of it, when an error is recorded at the path (rt_errs_add_path), or by
+ * rt_path_str. So the key's bytes must stay as they are until it is popped:
+ * string literals, and keys decoded in place (nothing before a value's
+ * start is written again), are.
  */
 #define RT_PATH_MAX 256
 typedef struct rt_path {
-    char buf[RT_PATH_MAX];
+    char buf[RT_PATH_MAX]; /* the pointer without pend; NUL-terminated */
     size_t len;
+    const char *pend; /* the last key pushed, not yet in buf; NULL if none */
+    size_t pend_len;
 } rt_path;
 
 void rt_path_init(rt_path *p);
+/* Writes the pending key into buf (for rt_path_push_key). */
+void rt__path_flush(rt_path *p);
 /* Returns the previous length, to pass to rt_path_pop. */
-size_t rt_path_push_key(rt_path *p, const char *key, size_t len);
+static inline size_t rt_path_push_key(rt_path *p, const char *key, size_t len)
+{
+    if (p->pend)
+        rt__path_flush(p);
+    p->pend = key ? key : ""; /* NULL means "none pending" */
+    p->pend_len = len;
+    return p->len;
+}
 size_t rt_path_push_index(rt_path *p, size_t index);
-void rt_path_pop(rt_path *p, size_t prev_len);
+static inline void rt_path_pop(rt_path *p, size_t prev_len)
+{
+    p->pend = NULL; /* a pop always removes the last push */
+    if (prev_len > p->len)
+        return;
+    p->len = prev_len;
+    p->buf[prev_len] = 0;
+}
+/* The whole pointer, NUL-terminated (writes the pending key first). */
+const char *rt_path_str(rt_path *p);
 
 /*
  * Every field error of one request, reported together. `field` is a JSON
