@@ -191,8 +191,15 @@ static ALWAYS_INLINE size_t skip_plain(const unsigned char *b, size_t p, size_t 
         memcpy(&v, b + p, 8);
         uint64_t q = v ^ (ones * '"'), s = v ^ (ones * '\\');
         uint64_t special = (v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((s - ones) & ~s)) & highs;
-        if (special)
+        if (special) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            /* A borrow only runs upwards from a special byte, so the lowest
+             * flagged byte is the first special one. */
+            return p + ((unsigned)__builtin_ctzll(special) >> 3);
+#else
             break;
+#endif
+        }
         p += 8;
     }
     while (p < len && str_plain[b[p]])
@@ -675,7 +682,7 @@ int rt_json_arr_begin(rt_json_dec *d)
 
 /* True when the last non-whitespace byte before pos is `open`: nothing has
  * been read in this container yet (see the invariants at the top). */
-static bool at_first(const rt_json_dec *d, char open)
+static ALWAYS_INLINE bool at_first(const rt_json_dec *d, char open)
 {
     size_t p = d->pos;
     while (p > 0 && is_ws((unsigned char)d->buf[p - 1]))
@@ -1031,11 +1038,13 @@ void rt_json_put_null(rt_buf *b)
 
 void rt_json_put_time(rt_buf *b, int64_t unix_us)
 {
-    char tmp[29];
-    tmp[0] = '"';
-    rt_time_format(unix_us, tmp + 1);
-    tmp[28] = '"';
-    rt_buf_put(b, tmp, sizeof tmp);
+    if (!rt_buf_reserve(b, 29))
+        return;
+    char *o = b->data + b->len;
+    o[0] = '"';
+    rt_time_format(unix_us, o + 1);
+    o[28] = '"';
+    b->len += 29;
 }
 
 /* ================================================================ time text */
@@ -1133,7 +1142,13 @@ int rt_time_parse(rt_str s, int64_t *unix_us)
         return -1;
     size_t i = 19;
     int64_t frac_us = 0;
-    if (p[i] == '.') {
+    if (p[i] == '.' && n >= 27 && dig(p[20]) <= 9 && dig(p[21]) <= 9 && dig(p[22]) <= 9 &&
+        dig(p[23]) <= 9 && dig(p[24]) <= 9 && dig(p[25]) <= 9 && dig(p[26]) > 9) {
+        /* exactly microseconds, the shape rt_time_format writes */
+        frac_us = (int64_t)(dig(p[20]) * 100000 + dig(p[21]) * 10000 + dig(p[22]) * 1000 +
+                            dig(p[23]) * 100 + dig(p[24]) * 10 + dig(p[25]));
+        i = 26;
+    } else if (p[i] == '.') {
         size_t d_start = ++i;
         uint32_t ns = 0;
         while (i < n && dig(p[i]) <= 9) {
