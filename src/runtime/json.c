@@ -1113,9 +1113,41 @@ static inline uint32_t dig(unsigned char c)
     return (uint32_t)c - '0'; /* > 9 for anything but a digit */
 }
 
-int rt_time_parse(rt_str s, int64_t *unix_us)
+/*
+ * The date part last parsed and the one last formatted on this thread, with
+ * their day numbers: the timestamps of one document (created_at and
+ * updated_at of one row, the rows of one page) often share their day, and
+ * then the calendar arithmetic is a 10-byte compare. A miss costs that
+ * compare and a 10-byte store on top of the arithmetic.
+ */
+static _Thread_local bool parse_date_ok;
+static _Thread_local char parse_date[10];
+static _Thread_local int64_t parse_days; /* since 1970-01-01 */
+static _Thread_local uint32_t format_day = UINT32_MAX; /* since 0001-01-01 */
+static _Thread_local char format_date[10];
+
+/* "YYYY-MM-DD" at p: its day number since 1970-01-01, or false. */
+static inline bool parse_full_date(const unsigned char *p, int64_t *days)
 {
     static const unsigned char dim[13] = { 0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    uint32_t y0 = dig(p[0]), y1 = dig(p[1]), y2 = dig(p[2]), y3 = dig(p[3]);
+    uint32_t mo0 = dig(p[5]), mo1 = dig(p[6]), d0 = dig(p[8]), d1 = dig(p[9]);
+    /* one branch for separators and digits */
+    bool bad = (p[4] != '-') | (p[7] != '-') | (y0 > 9) | (y1 > 9) | (y2 > 9) | (y3 > 9) |
+               (mo0 > 9) | (mo1 > 9) | (d0 > 9) | (d1 > 9);
+    if (bad)
+        return false;
+    uint32_t y = y0 * 1000 + y1 * 100 + y2 * 10 + y3, mo = mo0 * 10 + mo1, dd = d0 * 10 + d1;
+    if (mo < 1 || mo > 12 || dd < 1)
+        return false;
+    if (dd > dim[mo] && !(mo == 2 && dd == 29 && leap_year(y)))
+        return false;
+    *days = (int64_t)days_from_march0_era(y, mo, dd) - ERA_DAYS - EPOCH_MARCH0;
+    return true;
+}
+
+int rt_time_parse(rt_str s, int64_t *unix_us)
+{
     static const uint32_t pow10[10] = { 1, 10, 100, 1000, 10000, 100000, 1000000,
                                         10000000, 100000000, 1000000000 };
     const unsigned char *p = (const unsigned char *)s.ptr;
@@ -1123,22 +1155,24 @@ int rt_time_parse(rt_str s, int64_t *unix_us)
     /* "YYYY-MM-DDTHH:MM:SS" + "Z" is the shortest form. */
     if (!p || n < 20)
         return -1;
-    uint32_t y0 = dig(p[0]), y1 = dig(p[1]), y2 = dig(p[2]), y3 = dig(p[3]);
-    uint32_t mo0 = dig(p[5]), mo1 = dig(p[6]), d0 = dig(p[8]), d1 = dig(p[9]);
+    int64_t days;
+    if (parse_date_ok && memcmp(p, parse_date, 10) == 0) {
+        days = parse_days;
+    } else {
+        if (!parse_full_date(p, &days))
+            return -1;
+        memcpy(parse_date, p, 10);
+        parse_days = days;
+        parse_date_ok = true;
+    }
     uint32_t h0 = dig(p[11]), h1 = dig(p[12]), mi0 = dig(p[14]), mi1 = dig(p[15]);
     uint32_t s0 = dig(p[17]), s1 = dig(p[18]);
-    /* one branch for the whole fixed part: separators and digits */
-    bool bad = (p[4] != '-') | (p[7] != '-') | ((p[10] | 0x20) != 't') | (p[13] != ':') |
-               (p[16] != ':') | (y0 > 9) | (y1 > 9) | (y2 > 9) | (y3 > 9) | (mo0 > 9) |
-               (mo1 > 9) | (d0 > 9) | (d1 > 9) | (h0 > 9) | (h1 > 9) | (mi0 > 9) | (mi1 > 9) |
-               (s0 > 9) | (s1 > 9);
+    bool bad = ((p[10] | 0x20) != 't') | (p[13] != ':') | (p[16] != ':') | (h0 > 9) | (h1 > 9) |
+               (mi0 > 9) | (mi1 > 9) | (s0 > 9) | (s1 > 9);
     if (bad)
         return -1;
-    uint32_t y = y0 * 1000 + y1 * 100 + y2 * 10 + y3, mo = mo0 * 10 + mo1, dd = d0 * 10 + d1;
     uint32_t hh = h0 * 10 + h1, mi = mi0 * 10 + mi1, ss = s0 * 10 + s1;
-    if (mo < 1 || mo > 12 || dd < 1 || hh > 23 || mi > 59 || ss > 60)
-        return -1;
-    if (dd > dim[mo] && !(mo == 2 && dd == 29 && leap_year(y)))
+    if (hh > 23 || mi > 59 || ss > 60)
         return -1;
     size_t i = 19;
     int64_t frac_us = 0;
@@ -1188,7 +1222,6 @@ int rt_time_parse(rt_str s, int64_t *unix_us)
         return -1;
     /* A leap second (:60) reads as the first instant of the next minute,
      * which is what POSIX time (no leap seconds) can represent. */
-    int64_t days = (int64_t)days_from_march0_era(y, mo, dd) - ERA_DAYS - EPOCH_MARCH0;
     int64_t secs = days * 86400 + (int64_t)(hh * 3600 + mi * 60 + ss) - off_s;
     *unix_us = secs * 1000000 + frac_us;
     return 0;
@@ -1211,15 +1244,19 @@ void rt_time_format(int64_t unix_us, char out[27])
     uint32_t us = (uint32_t)(u - secs * 1000000);
     uint32_t days = (uint32_t)(secs / 86400);
     uint32_t sod = (uint32_t)(secs - (uint64_t)days * 86400);
-    uint32_t y, m, dd;
-    /* 0001-01-01 is day 306 after 0000-03-01 */
-    civil_from_march0(days + 306, &y, &m, &dd);
-    put2(out, y / 100);
-    put2(out + 2, y % 100);
-    out[4] = '-';
-    put2(out + 5, m);
-    out[7] = '-';
-    put2(out + 8, dd);
+    if (days != format_day) {
+        uint32_t y, m, dd;
+        /* 0001-01-01 is day 306 after 0000-03-01 */
+        civil_from_march0(days + 306, &y, &m, &dd);
+        put2(format_date, y / 100);
+        put2(format_date + 2, y % 100);
+        format_date[4] = '-';
+        put2(format_date + 5, m);
+        format_date[7] = '-';
+        put2(format_date + 8, dd);
+        format_day = days;
+    }
+    memcpy(out, format_date, 10);
     out[10] = 'T';
     put2(out + 11, sod / 3600);
     out[13] = ':';
