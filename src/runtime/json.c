@@ -102,19 +102,19 @@ static inline bool is_digit(unsigned char c)
     return (unsigned)(c - '0') < 10u;
 }
 
-static rt_json_type type_of(unsigned char c)
+/* The type of the value a byte starts (RT_JSON_NONE: no value starts so). */
+static const unsigned char value_type[256] = {
+    ['{'] = RT_JSON_OBJECT, ['['] = RT_JSON_ARRAY, ['"'] = RT_JSON_STRING,
+    ['t'] = RT_JSON_BOOL, ['f'] = RT_JSON_BOOL, ['n'] = RT_JSON_NULL, ['-'] = RT_JSON_NUMBER,
+    ['0'] = RT_JSON_NUMBER, ['1'] = RT_JSON_NUMBER, ['2'] = RT_JSON_NUMBER,
+    ['3'] = RT_JSON_NUMBER, ['4'] = RT_JSON_NUMBER, ['5'] = RT_JSON_NUMBER,
+    ['6'] = RT_JSON_NUMBER, ['7'] = RT_JSON_NUMBER, ['8'] = RT_JSON_NUMBER,
+    ['9'] = RT_JSON_NUMBER,
+};
+
+static ALWAYS_INLINE rt_json_type type_of(unsigned char c)
 {
-    switch (c) {
-    case '{': return RT_JSON_OBJECT;
-    case '[': return RT_JSON_ARRAY;
-    case '"': return RT_JSON_STRING;
-    case 't': case 'f': return RT_JSON_BOOL;
-    case 'n': return RT_JSON_NULL;
-    case '-': case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9':
-        return RT_JSON_NUMBER;
-    default: return RT_JSON_NONE;
-    }
+    return (rt_json_type)value_type[c];
 }
 
 /* ================================================================ errors */
@@ -691,7 +691,7 @@ static ALWAYS_INLINE bool at_first(const rt_json_dec *d, char open)
 }
 
 /* After ',' or the opening bracket a value must start here. */
-static int expect_value(rt_json_dec *d)
+static ALWAYS_INLINE int expect_value(rt_json_dec *d)
 {
     skip_ws(d);
     if (d->pos >= d->len)
