@@ -115,9 +115,10 @@ static int api__array(rt_json_dec *d, rt_path *p, rt_errs *e)
 }
 
 /* Room for one more element in an arena array of len elements of size
- * bytes with room for *cap: a full array doubles into a new block and is
- * copied (an arena cannot grow a block in place; a pull parser cannot count
- * first). Returns the array, moved or not; NULL when out of memory. */
+ * bytes with room for *cap: a full array doubles, in place while it is the
+ * arena's latest block, else into a new block it is copied to (a pull
+ * parser cannot count first). Returns the array, moved or not; NULL when
+ * out of memory. */
 static void *api__grow(rt_arena *a, void *items, size_t len, size_t *cap, size_t size)
 {
     size_t ncap;
@@ -128,6 +129,10 @@ static void *api__grow(rt_arena *a, void *items, size_t len, size_t *cap, size_t
     ncap = *cap > 0 ? *cap * 2 : 4;
     if (ncap > SIZE_MAX / size)
         return NULL;
+    if (len > 0 && rt_arena_extend(a, items, *cap * size, ncap * size)) {
+        *cap = ncap; /* still the arena's latest block: grown in place */
+        return items;
+    }
     n = rt_arena_alloc(a, ncap * size);
     if (n == NULL)
         return NULL;

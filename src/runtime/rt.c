@@ -229,6 +229,23 @@ void *rt_arena_alloc(rt_arena *a, size_t size)
     return arena_grow(a, size);
 }
 
+bool rt_arena_extend(rt_arena *a, void *p, size_t old_size, size_t new_size)
+{
+    chunk *c = a->cur;
+    char *data = chunk_data(a, c);
+    if (p == NULL || old_size > SIZE_MAX - ARENA_ALIGN || new_size > SIZE_MAX - ARENA_ALIGN)
+        return false;
+    size_t old_al = align_up(old_size), new_al = align_up(new_size);
+    /* As integers: p may come from anywhere, and only equality decides. */
+    if (old_al > c->used || (uintptr_t)p != (uintptr_t)data + (c->used - old_al))
+        return false;
+    size_t start = c->used - old_al;
+    if (new_al > c->size - start)
+        return false;
+    c->used = start + new_al;
+    return true;
+}
+
 rt_str rt_arena_strdup(rt_arena *a, const char *s, size_t len)
 {
     if (len == SIZE_MAX)

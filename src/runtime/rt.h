@@ -74,6 +74,12 @@ void rt_arena_free(rt_arena *a);
 void rt_arena_reset(rt_arena *a);
 /* 16-byte aligned; NULL when out of memory. size 0 returns a valid pointer. */
 void *rt_arena_alloc(rt_arena *a, size_t size);
+/* Grow p, the latest block handed out (old_size bytes, as asked for), to
+ * new_size bytes where it is: true when done (p keeps its contents), false
+ * when p is not the latest block or its chunk has no room (nothing changes;
+ * allocate and copy instead). Lets an array decoded element by element grow
+ * without copies. */
+bool rt_arena_extend(rt_arena *a, void *p, size_t old_size, size_t new_size);
 /* Copy of s (NUL-terminated for convenience); ptr NULL when out of memory. */
 rt_str rt_arena_strdup(rt_arena *a, const char *s, size_t len);
 /* Total bytes currently reserved from malloc (for tests and metrics). */

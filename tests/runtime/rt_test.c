@@ -72,6 +72,29 @@ Test(rt_status, every_code)
 
 /* ================================================================ arena */
 
+Test(rt_arena, extend_latest_block_in_place)
+{
+    rt_arena *a = rt_arena_new(1024);
+    cr_assert_not_null(a);
+    unsigned char *p = rt_arena_alloc(a, 40);
+    memset(p, 7, 40);
+    cr_assert(rt_arena_extend(a, p, 40, 100), "the latest block grows in place");
+    memset(p + 40, 8, 60);
+    unsigned char *q = rt_arena_alloc(a, 16);
+    cr_assert_geq(q, p + 100, "later blocks start past the grown one");
+    cr_assert_eq(p[0], 7);
+    cr_assert_eq(p[99], 8);
+    cr_assert_not(rt_arena_extend(a, p, 100, 200), "not the latest block any more");
+    cr_assert(rt_arena_extend(a, q, 16, 32));
+    cr_assert_not(rt_arena_extend(a, q, 32, 4096), "no room in the chunk: nothing changes");
+    unsigned char *r = rt_arena_alloc(a, 16);
+    cr_assert_eq(r, q + 32, "a refused extend leaves the bump pointer");
+    cr_assert_not(rt_arena_extend(a, NULL, 0, 16));
+    unsigned char big_stack[8];
+    cr_assert_not(rt_arena_extend(a, big_stack, 8, 16), "a block from elsewhere");
+    rt_arena_free(a);
+}
+
 Test(rt_arena, alignment_and_disjoint)
 {
     rt_arena *a = rt_arena_new(1024);
