@@ -1252,7 +1252,7 @@ Test(json, time_every_day)
         for (int m = 1; m <= 12; m++) {
             int days = dim[m - 1] + (m == 2 && leap);
             for (int d = 1; d <= days; d++, day++) {
-                char want[40], got[27];
+                char want[64], got[27];
                 int64_t us = day * 86400 * 1000000, back = 0;
                 snprintf(want, sizeof want, "%04d-%02d-%02dT00:00:00.000000Z", y, m, d);
                 rt_time_format(us, got);
