@@ -448,9 +448,22 @@ int rt_json_i64(rt_json_dec *d, int64_t *out)
     if (d->pos >= d->len || type_of((unsigned char)d->buf[d->pos]) != RT_JSON_NUMBER)
         return wrong_type(d);
     const unsigned char *b = (const unsigned char *)d->buf;
-    size_t p = d->pos;
+    size_t p = d->pos, len = d->len;
     bool neg = b[p] == '-';
     p += neg;
+    /* Fast path: 1-18 digits, the first not 0, and no fraction or exponent
+     * after them: valid, and too short to overflow. */
+    if (p < len && b[p] >= '1' && b[p] <= '9') {
+        uint64_t acc = 0;
+        size_t e = p;
+        while (e < len && e - p < 19 && is_digit(b[e]))
+            acc = acc * 10 + (b[e++] - '0');
+        if (e - p <= 18 && (e == len || (b[e] != '.' && (b[e] | 0x20) != 'e'))) {
+            d->pos = e;
+            *out = neg ? -(int64_t)acc : (int64_t)acc;
+            return 0;
+        }
+    }
     size_t end;
     bool integral;
     int rc = scan_number(d, &end, &integral);

@@ -292,7 +292,7 @@ void rt_buf_reset(rt_buf *b)
     b->oom = false;
 }
 
-bool rt_buf_reserve(rt_buf *b, size_t extra)
+bool rt__buf_grow(rt_buf *b, size_t extra)
 {
     if (b->oom)
         return false;

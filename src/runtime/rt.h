@@ -105,7 +105,13 @@ void rt_buf_free(rt_buf *b);
 /* len = 0, oom = false; keeps the memory. */
 void rt_buf_reset(rt_buf *b);
 /* Ensure room for `extra` more bytes; false (and oom set) on failure. */
-bool rt_buf_reserve(rt_buf *b, size_t extra);
+bool rt__buf_grow(rt_buf *b, size_t extra);
+static inline bool rt_buf_reserve(rt_buf *b, size_t extra)
+{
+    if (!b->oom && b->cap - b->len >= extra)
+        return true;
+    return rt__buf_grow(b, extra);
+}
 /* rt_buf_put and rt_buf_putc are inline: encoders call them for every key
  * and separator, and with a constant n the copy becomes a few moves. The
  * out-of-line halves grow the buffer. */
