@@ -115,9 +115,10 @@ static int api__array(rt_json_dec *d, rt_path *p, rt_errs *e)
 }
 
 /* Room for one more element in an arena array of len elements of size
- * bytes with room for *cap: a full array doubles into a new block and is
- * copied (an arena cannot grow a block in place; a pull parser cannot count
- * first). Returns the array, moved or not; NULL when out of memory. */
+ * bytes with room for *cap: a full array doubles, in place while it is the
+ * arena's latest block, else into a new block it is copied to (a pull
+ * parser cannot count first). Returns the array, moved or not; NULL when
+ * out of memory. */
 static void *api__grow(rt_arena *a, void *items, size_t len, size_t *cap, size_t size)
 {
     size_t ncap;
@@ -128,6 +129,10 @@ static void *api__grow(rt_arena *a, void *items, size_t len, size_t *cap, size_t
     ncap = *cap > 0 ? *cap * 2 : 4;
     if (ncap > SIZE_MAX / size)
         return NULL;
+    if (len > 0 && rt_arena_extend(a, items, *cap * size, ncap * size)) {
+        *cap = ncap; /* still the arena's latest block: grown in place */
+        return items;
+    }
     n = rt_arena_alloc(a, ncap * size);
     if (n == NULL)
         return NULL;
@@ -464,27 +469,22 @@ int api_new_user_decode(rt_json_dec *d, rt_arena *a, rt_path *p, rt_errs *e, api
 /* NewUser: add to e every constraint of the spec that *v breaks. */
 void api_new_user_validate(const api_new_user *v, rt_path *p, rt_errs *e)
 {
-    size_t mark;
     size_t n;
 
-    mark = rt_path_push_key(p, "username", 8);
     n = rt_utf8_count(v->username);
     if (n < 3)
-        rt_errs_add_path(e, p, "must be at least 3 characters");
+        rt_errs_add_key(e, p, "username", 8, "must be at least 3 characters");
     else if (n > 32)
-        rt_errs_add_path(e, p, "must be at most 32 characters");
+        rt_errs_add_key(e, p, "username", 8, "must be at most 32 characters");
     /* ^[A-Za-z0-9]+$ */
     if (!rt_all_in_set(v->username, &api__set_0) || v->username.len == 0)
-        rt_errs_add_path(e, p, "must contain only letters and digits");
-    rt_path_pop(p, mark);
+        rt_errs_add_key(e, p, "username", 8, "must contain only letters and digits");
 
-    mark = rt_path_push_key(p, "email", 5);
     n = rt_utf8_count(v->email);
     if (n > 254)
-        rt_errs_add_path(e, p, "must be at most 254 characters");
+        rt_errs_add_key(e, p, "email", 5, "must be at most 254 characters");
     if (!rt_is_email(v->email))
-        rt_errs_add_path(e, p, "must be a valid email address");
-    rt_path_pop(p, mark);
+        rt_errs_add_key(e, p, "email", 5, "must be a valid email address");
 }
 
 /* NewUser: append *v to b as a JSON object. */
@@ -565,7 +565,6 @@ int api_user_patch_decode(rt_json_dec *d, rt_arena *a, rt_path *p, rt_errs *e, a
 void api_user_patch_validate(const api_user_patch *v, rt_path *p, rt_errs *e)
 {
     size_t count;
-    size_t mark;
     size_t n;
 
     count = v->has_username + v->has_email;
@@ -573,26 +572,22 @@ void api_user_patch_validate(const api_user_patch *v, rt_path *p, rt_errs *e)
         rt_errs_add_path(e, p, "must have at least 1 property");
 
     if (v->has_username) {
-        mark = rt_path_push_key(p, "username", 8);
         n = rt_utf8_count(v->username);
         if (n < 3)
-            rt_errs_add_path(e, p, "must be at least 3 characters");
+            rt_errs_add_key(e, p, "username", 8, "must be at least 3 characters");
         else if (n > 32)
-            rt_errs_add_path(e, p, "must be at most 32 characters");
+            rt_errs_add_key(e, p, "username", 8, "must be at most 32 characters");
         /* ^[A-Za-z0-9]+$ */
         if (!rt_all_in_set(v->username, &api__set_0) || v->username.len == 0)
-            rt_errs_add_path(e, p, "must contain only letters and digits");
-        rt_path_pop(p, mark);
+            rt_errs_add_key(e, p, "username", 8, "must contain only letters and digits");
     }
 
     if (v->has_email) {
-        mark = rt_path_push_key(p, "email", 5);
         n = rt_utf8_count(v->email);
         if (n > 254)
-            rt_errs_add_path(e, p, "must be at most 254 characters");
+            rt_errs_add_key(e, p, "email", 5, "must be at most 254 characters");
         if (!rt_is_email(v->email))
-            rt_errs_add_path(e, p, "must be a valid email address");
-        rt_path_pop(p, mark);
+            rt_errs_add_key(e, p, "email", 5, "must be a valid email address");
     }
 }
 
@@ -735,32 +730,25 @@ int api_user_decode(rt_json_dec *d, rt_arena *a, rt_path *p, rt_errs *e, api_use
 /* User: add to e every constraint of the spec that *v breaks. */
 void api_user_validate(const api_user *v, rt_path *p, rt_errs *e)
 {
-    size_t mark;
     size_t n;
 
-    mark = rt_path_push_key(p, "id", 2);
     if (v->id < 1)
-        rt_errs_add_path(e, p, "must be >= 1");
-    rt_path_pop(p, mark);
+        rt_errs_add_key(e, p, "id", 2, "must be >= 1");
 
-    mark = rt_path_push_key(p, "username", 8);
     n = rt_utf8_count(v->username);
     if (n < 3)
-        rt_errs_add_path(e, p, "must be at least 3 characters");
+        rt_errs_add_key(e, p, "username", 8, "must be at least 3 characters");
     else if (n > 32)
-        rt_errs_add_path(e, p, "must be at most 32 characters");
+        rt_errs_add_key(e, p, "username", 8, "must be at most 32 characters");
     /* ^[A-Za-z0-9]+$ */
     if (!rt_all_in_set(v->username, &api__set_0) || v->username.len == 0)
-        rt_errs_add_path(e, p, "must contain only letters and digits");
-    rt_path_pop(p, mark);
+        rt_errs_add_key(e, p, "username", 8, "must contain only letters and digits");
 
-    mark = rt_path_push_key(p, "email", 5);
     n = rt_utf8_count(v->email);
     if (n > 254)
-        rt_errs_add_path(e, p, "must be at most 254 characters");
+        rt_errs_add_key(e, p, "email", 5, "must be at most 254 characters");
     if (!rt_is_email(v->email))
-        rt_errs_add_path(e, p, "must be a valid email address");
-    rt_path_pop(p, mark);
+        rt_errs_add_key(e, p, "email", 5, "must be a valid email address");
 }
 
 /* User: append *v to b as a JSON object. */

@@ -102,19 +102,19 @@ static inline bool is_digit(unsigned char c)
     return (unsigned)(c - '0') < 10u;
 }
 
-static rt_json_type type_of(unsigned char c)
+/* The type of the value a byte starts (RT_JSON_NONE: no value starts so). */
+static const unsigned char value_type[256] = {
+    ['{'] = RT_JSON_OBJECT, ['['] = RT_JSON_ARRAY, ['"'] = RT_JSON_STRING,
+    ['t'] = RT_JSON_BOOL, ['f'] = RT_JSON_BOOL, ['n'] = RT_JSON_NULL, ['-'] = RT_JSON_NUMBER,
+    ['0'] = RT_JSON_NUMBER, ['1'] = RT_JSON_NUMBER, ['2'] = RT_JSON_NUMBER,
+    ['3'] = RT_JSON_NUMBER, ['4'] = RT_JSON_NUMBER, ['5'] = RT_JSON_NUMBER,
+    ['6'] = RT_JSON_NUMBER, ['7'] = RT_JSON_NUMBER, ['8'] = RT_JSON_NUMBER,
+    ['9'] = RT_JSON_NUMBER,
+};
+
+static ALWAYS_INLINE rt_json_type type_of(unsigned char c)
 {
-    switch (c) {
-    case '{': return RT_JSON_OBJECT;
-    case '[': return RT_JSON_ARRAY;
-    case '"': return RT_JSON_STRING;
-    case 't': case 'f': return RT_JSON_BOOL;
-    case 'n': return RT_JSON_NULL;
-    case '-': case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9':
-        return RT_JSON_NUMBER;
-    default: return RT_JSON_NONE;
-    }
+    return (rt_json_type)value_type[c];
 }
 
 /* ================================================================ errors */
@@ -191,8 +191,15 @@ static ALWAYS_INLINE size_t skip_plain(const unsigned char *b, size_t p, size_t 
         memcpy(&v, b + p, 8);
         uint64_t q = v ^ (ones * '"'), s = v ^ (ones * '\\');
         uint64_t special = (v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((s - ones) & ~s)) & highs;
-        if (special)
+        if (special) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            /* A borrow only runs upwards from a special byte, so the lowest
+             * flagged byte is the first special one. */
+            return p + ((unsigned)__builtin_ctzll(special) >> 3);
+#else
             break;
+#endif
+        }
         p += 8;
     }
     while (p < len && str_plain[b[p]])
@@ -441,9 +448,22 @@ int rt_json_i64(rt_json_dec *d, int64_t *out)
     if (d->pos >= d->len || type_of((unsigned char)d->buf[d->pos]) != RT_JSON_NUMBER)
         return wrong_type(d);
     const unsigned char *b = (const unsigned char *)d->buf;
-    size_t p = d->pos;
+    size_t p = d->pos, len = d->len;
     bool neg = b[p] == '-';
     p += neg;
+    /* Fast path: 1-18 digits, the first not 0, and no fraction or exponent
+     * after them: valid, and too short to overflow. */
+    if (p < len && b[p] >= '1' && b[p] <= '9') {
+        uint64_t acc = 0;
+        size_t e = p;
+        while (e < len && e - p < 19 && is_digit(b[e]))
+            acc = acc * 10 + (b[e++] - '0');
+        if (e - p <= 18 && (e == len || (b[e] != '.' && (b[e] | 0x20) != 'e'))) {
+            d->pos = e;
+            *out = neg ? -(int64_t)acc : (int64_t)acc;
+            return 0;
+        }
+    }
     size_t end;
     bool integral;
     int rc = scan_number(d, &end, &integral);
@@ -675,7 +695,7 @@ int rt_json_arr_begin(rt_json_dec *d)
 
 /* True when the last non-whitespace byte before pos is `open`: nothing has
  * been read in this container yet (see the invariants at the top). */
-static bool at_first(const rt_json_dec *d, char open)
+static ALWAYS_INLINE bool at_first(const rt_json_dec *d, char open)
 {
     size_t p = d->pos;
     while (p > 0 && is_ws((unsigned char)d->buf[p - 1]))
@@ -684,7 +704,7 @@ static bool at_first(const rt_json_dec *d, char open)
 }
 
 /* After ',' or the opening bracket a value must start here. */
-static int expect_value(rt_json_dec *d)
+static ALWAYS_INLINE int expect_value(rt_json_dec *d)
 {
     skip_ws(d);
     if (d->pos >= d->len)
@@ -919,6 +939,17 @@ static inline bool needs_escape(unsigned char c)
     return c < 0x20 || c == '"' || c == '\\';
 }
 
+/* Nonzero when one of the eight bytes of v needs an escape (< 0x20, '"' or
+ * '\\'). Each term is the classic "some byte below n" test, exact as a
+ * boolean; XOR with an ASCII byte keeps the high bits, so ~v serves all
+ * three. Bytes >= 0x80 never match. */
+static inline uint64_t esc_any8(uint64_t v)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t q = v ^ (ones * '"'), s = v ^ (ones * '\\');
+    return ((v - ones * 0x20) | (q - ones) | (s - ones)) & ~v & highs;
+}
+
 void rt_json_put_str(rt_buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -926,8 +957,27 @@ void rt_json_put_str(rt_buf *b, const char *s, size_t len)
     /* One reservation covers the common case of nothing to escape. */
     if (len > SIZE_MAX - 2 || !rt_buf_reserve(b, len + 2))
         return;
-    b->data[b->len++] = '"';
     size_t i = 0;
+    while (len - i >= 8) {
+        uint64_t v;
+        memcpy(&v, u + i, 8);
+        if (esc_any8(v))
+            break;
+        i += 8;
+    }
+    while (i < len && !needs_escape(u[i]))
+        i++;
+    if (i == len) { /* nothing to escape: one copy */
+        char *o = b->data + b->len;
+        o[0] = '"';
+        if (len)
+            memcpy(o + 1, s, len);
+        o[len + 1] = '"';
+        b->len += len + 2;
+        return;
+    }
+    b->data[b->len++] = '"';
+    i = 0;
     while (i < len) {
         size_t run = i;
         while (run < len && !needs_escape(u[run]))
@@ -1001,108 +1051,180 @@ void rt_json_put_null(rt_buf *b)
 
 void rt_json_put_time(rt_buf *b, int64_t unix_us)
 {
-    char tmp[29];
-    tmp[0] = '"';
-    rt_time_format(unix_us, tmp + 1);
-    tmp[28] = '"';
-    rt_buf_put(b, tmp, sizeof tmp);
+    if (!rt_buf_reserve(b, 29))
+        return;
+    char *o = b->data + b->len;
+    o[0] = '"';
+    rt_time_format(unix_us, o + 1);
+    o[28] = '"';
+    b->len += 29;
 }
 
 /* ================================================================ time text */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. Years are shifted to
- * start in March so the leap day is the last day of the (shifted) year, and
- * counted in 400-year eras of 146097 days. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned dd)
+/*
+ * Both directions are straight-line code for the shapes they meet: the
+ * encoder writes one fixed shape and the parser reads fixed positions before
+ * the optional fraction. The calendar arithmetic runs on unsigned 32-bit
+ * values shifted to start at 0000-03-01 (years begin in March, so the leap
+ * day is the last day of a year), which is all the range the four-digit
+ * years need; constant divisions become multiplications.
+ */
+
+/* "00" "01" ... "99": two digits per table entry. */
+static const char dig2_tab[200] = {
+    '0','0','0','1','0','2','0','3','0','4','0','5','0','6','0','7','0','8','0','9',
+    '1','0','1','1','1','2','1','3','1','4','1','5','1','6','1','7','1','8','1','9',
+    '2','0','2','1','2','2','2','3','2','4','2','5','2','6','2','7','2','8','2','9',
+    '3','0','3','1','3','2','3','3','3','4','3','5','3','6','3','7','3','8','3','9',
+    '4','0','4','1','4','2','4','3','4','4','4','5','4','6','4','7','4','8','4','9',
+    '5','0','5','1','5','2','5','3','5','4','5','5','5','6','5','7','5','8','5','9',
+    '6','0','6','1','6','2','6','3','6','4','6','5','6','6','6','7','6','8','6','9',
+    '7','0','7','1','7','2','7','3','7','4','7','5','7','6','7','7','7','8','7','9',
+    '8','0','8','1','8','2','8','3','8','4','8','5','8','6','8','7','8','8','8','9',
+    '9','0','9','1','9','2','9','3','9','4','9','5','9','6','9','7','9','8','9','9',
+};
+
+static inline void put2(char *o, unsigned v)
 {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned mp = m > 2 ? m - 3 : m + 9;
-    unsigned doy = (153 * mp + 2) / 5 + dd - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
+    memcpy(o, dig2_tab + 2 * v, 2);
 }
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *dd)
+/* Days since 0000-03-01 of a proleptic Gregorian date, year 0..9999, plus
+ * one 400-year era (146097 days): January and February of year 0 belong to
+ * the March-based year -1, and the era keeps that unsigned. */
+#define ERA_DAYS 146097
+static inline uint32_t days_from_march0_era(uint32_t y, uint32_t m, uint32_t d)
 {
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *dd = doy - (153 * mp + 2) / 5 + 1;
+    uint32_t yy = y + 400 - (m <= 2);
+    uint32_t mp = m > 2 ? m - 3 : m + 9;
+    return yy * 365 + yy / 4 - yy / 100 + yy / 400 + (153 * mp + 2) / 5 + d - 1;
+}
+
+/* Civil date of z days since 0000-03-01. */
+static inline void civil_from_march0(uint32_t z, uint32_t *y, uint32_t *m, uint32_t *d)
+{
+    uint32_t era = z / ERA_DAYS, doe = z - era * ERA_DAYS;
+    uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    uint32_t mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
     *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+    *y = yoe + era * 400 + (*m <= 2);
 }
 
-static bool leap(int64_t y)
+/* 1970-01-01 is day 719468 after 0000-03-01. */
+#define EPOCH_MARCH0 719468
+
+static inline bool leap_year(uint32_t y)
 {
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static unsigned days_in_month(int64_t y, unsigned m)
+static inline uint32_t dig(unsigned char c)
 {
-    static const unsigned char dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    return m == 2 && leap(y) ? 29 : dim[m - 1];
+    return (uint32_t)c - '0'; /* > 9 for anything but a digit */
 }
 
-/* n decimal digits at p, or -1. */
-static int digits(const char *p, int n)
+/*
+ * The date part last parsed and the one last formatted on this thread, with
+ * their day numbers: the timestamps of one document (created_at and
+ * updated_at of one row, the rows of one page) often share their day, and
+ * then the calendar arithmetic is a 10-byte compare. A miss costs that
+ * compare and a 10-byte store on top of the arithmetic.
+ */
+static _Thread_local bool parse_date_ok;
+static _Thread_local char parse_date[10];
+static _Thread_local int64_t parse_days; /* since 1970-01-01 */
+static _Thread_local uint32_t format_day = UINT32_MAX; /* since 0001-01-01 */
+static _Thread_local char format_date[10];
+
+/* "YYYY-MM-DD" at p: its day number since 1970-01-01, or false. */
+static inline bool parse_full_date(const unsigned char *p, int64_t *days)
 {
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (!is_digit((unsigned char)p[i]))
-            return -1;
-        v = v * 10 + (p[i] - '0');
-    }
-    return v;
+    static const unsigned char dim[13] = { 0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    uint32_t y0 = dig(p[0]), y1 = dig(p[1]), y2 = dig(p[2]), y3 = dig(p[3]);
+    uint32_t mo0 = dig(p[5]), mo1 = dig(p[6]), d0 = dig(p[8]), d1 = dig(p[9]);
+    /* one branch for separators and digits */
+    bool bad = (p[4] != '-') | (p[7] != '-') | (y0 > 9) | (y1 > 9) | (y2 > 9) | (y3 > 9) |
+               (mo0 > 9) | (mo1 > 9) | (d0 > 9) | (d1 > 9);
+    if (bad)
+        return false;
+    uint32_t y = y0 * 1000 + y1 * 100 + y2 * 10 + y3, mo = mo0 * 10 + mo1, dd = d0 * 10 + d1;
+    if (mo < 1 || mo > 12 || dd < 1)
+        return false;
+    if (dd > dim[mo] && !(mo == 2 && dd == 29 && leap_year(y)))
+        return false;
+    *days = (int64_t)days_from_march0_era(y, mo, dd) - ERA_DAYS - EPOCH_MARCH0;
+    return true;
 }
 
 int rt_time_parse(rt_str s, int64_t *unix_us)
 {
-    const char *p = s.ptr;
+    static const uint32_t pow10[10] = { 1, 10, 100, 1000, 10000, 100000, 1000000,
+                                        10000000, 100000000, 1000000000 };
+    const unsigned char *p = (const unsigned char *)s.ptr;
     size_t n = s.len;
     /* "YYYY-MM-DDTHH:MM:SS" + "Z" is the shortest form. */
-    if (!p || n < 20 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != 't') ||
-        p[13] != ':' || p[16] != ':')
+    if (!p || n < 20)
         return -1;
-    int y = digits(p, 4), mo = digits(p + 5, 2), dd = digits(p + 8, 2);
-    int hh = digits(p + 11, 2), mi = digits(p + 14, 2), ss = digits(p + 17, 2);
-    if (y < 0 || mo < 1 || mo > 12 || dd < 1 || (unsigned)dd > days_in_month(y, (unsigned)mo) ||
-        hh < 0 || hh > 23 || mi < 0 || mi > 59 || ss < 0 || ss > 60)
+    int64_t days;
+    if (parse_date_ok && memcmp(p, parse_date, 10) == 0) {
+        days = parse_days;
+    } else {
+        if (!parse_full_date(p, &days))
+            return -1;
+        memcpy(parse_date, p, 10);
+        parse_days = days;
+        parse_date_ok = true;
+    }
+    uint32_t h0 = dig(p[11]), h1 = dig(p[12]), mi0 = dig(p[14]), mi1 = dig(p[15]);
+    uint32_t s0 = dig(p[17]), s1 = dig(p[18]);
+    bool bad = ((p[10] | 0x20) != 't') | (p[13] != ':') | (p[16] != ':') | (h0 > 9) | (h1 > 9) |
+               (mi0 > 9) | (mi1 > 9) | (s0 > 9) | (s1 > 9);
+    if (bad)
+        return -1;
+    uint32_t hh = h0 * 10 + h1, mi = mi0 * 10 + mi1, ss = s0 * 10 + s1;
+    if (hh > 23 || mi > 59 || ss > 60)
         return -1;
     size_t i = 19;
     int64_t frac_us = 0;
-    if (i < n && p[i] == '.') {
-        i++;
-        size_t nd = 0;
-        int64_t scale = 100000;
-        while (i < n && is_digit((unsigned char)p[i])) {
-            if (++nd > 9)
-                return -1;
-            /* Digits past microseconds are dropped: floor, as the epoch
-             * count is signed and the fraction is always added. */
-            frac_us += (p[i] - '0') * scale;
-            scale /= 10;
+    if (p[i] == '.' && n >= 27 && dig(p[20]) <= 9 && dig(p[21]) <= 9 && dig(p[22]) <= 9 &&
+        dig(p[23]) <= 9 && dig(p[24]) <= 9 && dig(p[25]) <= 9 && dig(p[26]) > 9) {
+        /* exactly microseconds, the shape rt_time_format writes */
+        frac_us = (int64_t)(dig(p[20]) * 100000 + dig(p[21]) * 10000 + dig(p[22]) * 1000 +
+                            dig(p[23]) * 100 + dig(p[24]) * 10 + dig(p[25]));
+        i = 26;
+    } else if (p[i] == '.') {
+        size_t d_start = ++i;
+        uint32_t ns = 0;
+        while (i < n && dig(p[i]) <= 9) {
+            if (i - d_start == 9)
+                return -1; /* more than nanoseconds */
+            ns = ns * 10 + dig(p[i]);
             i++;
         }
-        if (nd == 0)
+        if (i == d_start)
             return -1;
+        /* Digits past microseconds are dropped: floor, as the epoch count
+         * is signed and the fraction is always added. */
+        frac_us = (int64_t)(ns * pow10[9 - (i - d_start)] / 1000);
     }
     if (i >= n)
         return -1;
     int64_t off_s = 0;
-    if (p[i] == 'Z' || p[i] == 'z') {
+    if ((p[i] | 0x20) == 'z') {
         i++;
     } else if (p[i] == '+' || p[i] == '-') {
-        if (n - i < 6 || p[i + 3] != ':')
+        if (n - i < 6)
             return -1;
-        int oh = digits(p + i + 1, 2), om = digits(p + i + 4, 2);
-        if (oh < 0 || oh > 23 || om < 0 || om > 59)
+        uint32_t oh0 = dig(p[i + 1]), oh1 = dig(p[i + 2]), om0 = dig(p[i + 4]), om1 = dig(p[i + 5]);
+        if (p[i + 3] != ':' || oh0 > 9 || oh1 > 9 || om0 > 9 || om1 > 9)
             return -1;
-        off_s = (int64_t)oh * 3600 + om * 60;
+        uint32_t oh = oh0 * 10 + oh1, om = om0 * 10 + om1;
+        if (oh > 23 || om > 59)
+            return -1;
+        off_s = (int64_t)(oh * 3600 + om * 60);
         if (p[i] == '-')
             off_s = -off_s;
         i += 6;
@@ -1113,15 +1235,9 @@ int rt_time_parse(rt_str s, int64_t *unix_us)
         return -1;
     /* A leap second (:60) reads as the first instant of the next minute,
      * which is what POSIX time (no leap seconds) can represent. */
-    int64_t secs = days_from_civil(y, (unsigned)mo, (unsigned)dd) * 86400 + hh * 3600 + mi * 60 + ss - off_s;
+    int64_t secs = days * 86400 + (int64_t)(hh * 3600 + mi * 60 + ss) - off_s;
     *unix_us = secs * 1000000 + frac_us;
     return 0;
-}
-
-static void put2(char *o, unsigned v)
-{
-    o[0] = (char)('0' + v / 10);
-    o[1] = (char)('0' + v % 10);
 }
 
 /* Out-of-range instants are clamped to 0001-01-01 .. 9999-12-31: the
@@ -1134,41 +1250,36 @@ void rt_time_format(int64_t unix_us, char out[27])
         unix_us = min_us;
     if (unix_us > max_us)
         unix_us = max_us;
-    /* Floor division: -1 us is 1969-12-31T23:59:59.999999Z. */
-    int64_t secs = unix_us / 1000000, us = unix_us % 1000000;
-    if (us < 0) {
-        us += 1000000;
-        secs--;
+    /* Counting from 0001-01-01 keeps everything unsigned, so the division
+     * floors: -1 us is 1969-12-31T23:59:59.999999Z. */
+    uint64_t u = (uint64_t)(unix_us - min_us);
+    uint64_t secs = u / 1000000;
+    uint32_t us = (uint32_t)(u - secs * 1000000);
+    uint32_t days = (uint32_t)(secs / 86400);
+    uint32_t sod = (uint32_t)(secs - (uint64_t)days * 86400);
+    if (days != format_day) {
+        uint32_t y, m, dd;
+        /* 0001-01-01 is day 306 after 0000-03-01 */
+        civil_from_march0(days + 306, &y, &m, &dd);
+        put2(format_date, y / 100);
+        put2(format_date + 2, y % 100);
+        format_date[4] = '-';
+        put2(format_date + 5, m);
+        format_date[7] = '-';
+        put2(format_date + 8, dd);
+        format_day = days;
     }
-    int64_t days = secs / 86400, sod = secs % 86400;
-    if (sod < 0) {
-        sod += 86400;
-        days--;
-    }
-    int64_t y;
-    unsigned m, dd;
-    civil_from_days(days, &y, &m, &dd);
-    unsigned yy = (unsigned)y;
-    out[0] = (char)('0' + yy / 1000);
-    out[1] = (char)('0' + yy / 100 % 10);
-    out[2] = (char)('0' + yy / 10 % 10);
-    out[3] = (char)('0' + yy % 10);
-    out[4] = '-';
-    put2(out + 5, m);
-    out[7] = '-';
-    put2(out + 8, dd);
+    memcpy(out, format_date, 10);
     out[10] = 'T';
-    put2(out + 11, (unsigned)(sod / 3600));
+    put2(out + 11, sod / 3600);
     out[13] = ':';
-    put2(out + 14, (unsigned)(sod / 60 % 60));
+    put2(out + 14, sod / 60 % 60);
     out[16] = ':';
-    put2(out + 17, (unsigned)(sod % 60));
+    put2(out + 17, sod % 60);
     out[19] = '.';
-    unsigned f = (unsigned)us;
-    for (int k = 25; k >= 20; k--) {
-        out[k] = (char)('0' + f % 10);
-        f /= 10;
-    }
+    put2(out + 20, us / 10000);
+    put2(out + 22, us / 100 % 100);
+    put2(out + 24, us % 100);
     out[26] = 'Z';
 }
 

@@ -229,6 +229,23 @@ void *rt_arena_alloc(rt_arena *a, size_t size)
     return arena_grow(a, size);
 }
 
+bool rt_arena_extend(rt_arena *a, void *p, size_t old_size, size_t new_size)
+{
+    chunk *c = a->cur;
+    char *data = chunk_data(a, c);
+    if (p == NULL || old_size > SIZE_MAX - ARENA_ALIGN || new_size > SIZE_MAX - ARENA_ALIGN)
+        return false;
+    size_t old_al = align_up(old_size), new_al = align_up(new_size);
+    /* As integers: p may come from anywhere, and only equality decides. */
+    if (old_al > c->used || (uintptr_t)p != (uintptr_t)data + (c->used - old_al))
+        return false;
+    size_t start = c->used - old_al;
+    if (new_al > c->size - start)
+        return false;
+    c->used = start + new_al;
+    return true;
+}
+
 rt_str rt_arena_strdup(rt_arena *a, const char *s, size_t len)
 {
     if (len == SIZE_MAX)
@@ -275,7 +292,7 @@ void rt_buf_reset(rt_buf *b)
     b->oom = false;
 }
 
-bool rt_buf_reserve(rt_buf *b, size_t extra)
+bool rt__buf_grow(rt_buf *b, size_t extra)
 {
     if (b->oom)
         return false;
@@ -307,7 +324,7 @@ fail:
     return false;
 }
 
-void rt_buf_put(rt_buf *b, const void *p, size_t n)
+void rt__buf_put_slow(rt_buf *b, const void *p, size_t n)
 {
     if (n == 0 || !rt_buf_reserve(b, n))
         return;
@@ -315,12 +332,8 @@ void rt_buf_put(rt_buf *b, const void *p, size_t n)
     b->len += n;
 }
 
-void rt_buf_putc(rt_buf *b, char c)
+void rt__buf_putc_slow(rt_buf *b, char c)
 {
-    if (b->len < b->cap && !b->oom) {
-        b->data[b->len++] = c;
-        return;
-    }
     if (!rt_buf_reserve(b, 1))
         return;
     b->data[b->len++] = c;
@@ -377,6 +390,8 @@ void rt_path_init(rt_path *p)
 {
     p->len = 0;
     p->buf[0] = 0;
+    p->pend = NULL;
+    p->pend_len = 0;
 }
 
 static void path_truncate(rt_path *p)
@@ -393,11 +408,27 @@ static inline bool path_put(rt_path *p, char c)
     return true;
 }
 
-size_t rt_path_push_key(rt_path *p, const char *key, size_t len)
+/* Appends "/" and the escaped key to buf (what a push did before keys were
+ * kept pending). */
+static void path_put_key(rt_path *p, const char *key, size_t len)
 {
     size_t prev = p->len;
     if (prev == PATH_TRUNC)
-        return prev;
+        return;
+    /* Fast path: the key fits and has nothing to escape. Bytes past prev
+     * are scratch, so giving up half way and starting over is harmless. */
+    if (len < PATH_CONTENT - prev) {
+        char *o = p->buf + prev + 1;
+        size_t i = 0;
+        for (; i < len && key[i] != '~' && key[i] != '/'; i++)
+            o[i] = key[i];
+        if (i == len) {
+            o[-1] = '/';
+            o[len] = 0;
+            p->len = prev + 1 + len;
+            return;
+        }
+    }
     bool ok = path_put(p, '/');
     for (size_t i = 0; ok && i < len; i++) {
         char c = key[i];
@@ -413,11 +444,26 @@ size_t rt_path_push_key(rt_path *p, const char *key, size_t len)
         path_truncate(p);
     else
         p->buf[p->len] = 0;
-    return prev;
+}
+
+void rt__path_flush(rt_path *p)
+{
+    const char *key = p->pend;
+    p->pend = NULL;
+    path_put_key(p, key, p->pend_len);
+}
+
+const char *rt_path_str(rt_path *p)
+{
+    if (p->pend)
+        rt__path_flush(p);
+    return p->buf;
 }
 
 size_t rt_path_push_index(rt_path *p, size_t index)
 {
+    if (p->pend)
+        rt__path_flush(p);
     size_t prev = p->len;
     if (prev == PATH_TRUNC)
         return prev;
@@ -431,14 +477,6 @@ size_t rt_path_push_index(rt_path *p, size_t index)
     else
         p->buf[p->len] = 0;
     return prev;
-}
-
-void rt_path_pop(rt_path *p, size_t prev_len)
-{
-    if (prev_len > p->len)
-        return;
-    p->len = prev_len;
-    p->buf[prev_len] = 0;
 }
 
 /* ================================================================ field errors */
@@ -481,11 +519,20 @@ void rt_errs_add(rt_errs *e, const char *field, const char *reason)
     field_cat(f->field, &pos, field ? field : "");
 }
 
-void rt_errs_add_path(rt_errs *e, const rt_path *p, const char *reason)
+void rt_errs_add_path(rt_errs *e, const rt_path *path, const char *reason)
 {
     rt_field_err *f = errs_slot(e, reason);
     if (!f)
         return;
+    /* The error branch pays for the pending key: on a copy, as path is the
+     * caller's and const. */
+    rt_path tmp;
+    const rt_path *p = path;
+    if (path->pend) {
+        tmp = *path;
+        rt__path_flush(&tmp);
+        p = &tmp;
+    }
     if (p->len < RT_FIELD_MAX) {
         memcpy(f->field, p->buf, p->len);
         f->field[p->len] = 0;
@@ -495,6 +542,13 @@ void rt_errs_add_path(rt_errs *e, const rt_path *p, const char *reason)
         memcpy(f->field, p->buf, RT_FIELD_MAX - 4);
         memcpy(f->field + RT_FIELD_MAX - 4, "...", 4);
     }
+}
+
+void rt_errs_add_key(rt_errs *e, rt_path *p, const char *key, size_t len, const char *reason)
+{
+    size_t mark = rt_path_push_key(p, key, len);
+    rt_errs_add_path(e, p, reason);
+    rt_path_pop(p, mark);
 }
 
 void rt_errs_add_param(rt_errs *e, const char *in_prefix, const char *name, const char *reason)

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Bumped whenever generated code would need to change to keep compiling/working. */
 #define RT_ABI 1
@@ -73,6 +74,12 @@ void rt_arena_free(rt_arena *a);
 void rt_arena_reset(rt_arena *a);
 /* 16-byte aligned; NULL when out of memory. size 0 returns a valid pointer. */
 void *rt_arena_alloc(rt_arena *a, size_t size);
+/* Grow p, the latest block handed out (old_size bytes, as asked for), to
+ * new_size bytes where it is: true when done (p keeps its contents), false
+ * when p is not the latest block or its chunk has no room (nothing changes;
+ * allocate and copy instead). Lets an array decoded element by element grow
+ * without copies. */
+bool rt_arena_extend(rt_arena *a, void *p, size_t old_size, size_t new_size);
 /* Copy of s (NUL-terminated for convenience); ptr NULL when out of memory. */
 rt_str rt_arena_strdup(rt_arena *a, const char *s, size_t len);
 /* Total bytes currently reserved from malloc (for tests and metrics). */
@@ -98,9 +105,35 @@ void rt_buf_free(rt_buf *b);
 /* len = 0, oom = false; keeps the memory. */
 void rt_buf_reset(rt_buf *b);
 /* Ensure room for `extra` more bytes; false (and oom set) on failure. */
-bool rt_buf_reserve(rt_buf *b, size_t extra);
-void rt_buf_put(rt_buf *b, const void *p, size_t n);
-void rt_buf_putc(rt_buf *b, char c);
+bool rt__buf_grow(rt_buf *b, size_t extra);
+static inline bool rt_buf_reserve(rt_buf *b, size_t extra)
+{
+    if (!b->oom && b->cap - b->len >= extra)
+        return true;
+    return rt__buf_grow(b, extra);
+}
+/* rt_buf_put and rt_buf_putc are inline: encoders call them for every key
+ * and separator, and with a constant n the copy becomes a few moves. The
+ * out-of-line halves grow the buffer. */
+void rt__buf_put_slow(rt_buf *b, const void *p, size_t n);
+void rt__buf_putc_slow(rt_buf *b, char c);
+static inline void rt_buf_put(rt_buf *b, const void *p, size_t n)
+{
+    if (n != 0 && n <= b->cap - b->len && !b->oom) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        return;
+    }
+    rt__buf_put_slow(b, p, n);
+}
+static inline void rt_buf_putc(rt_buf *b, char c)
+{
+    if (b->len < b->cap && !b->oom) {
+        b->data[b->len++] = c;
+        return;
+    }
+    rt__buf_putc_slow(b, c);
+}
 void rt_buf_puts(rt_buf *b, const char *s);
 void rt_buf_put_str(rt_buf *b, rt_str s);
 /* Decimal integers. */
@@ -113,18 +146,46 @@ void rt_buf_put_u64(rt_buf *b, uint64_t v);
  * A JSON pointer being built while walking a document: push a key or an
  * index before descending, pop after. Keys are escaped (~0, ~1). A pointer
  * longer than the buffer is truncated and marked with "...".
+ *
+ * The last key pushed is only remembered (pend), not written: most members
+ * are scalars that are read and popped without an error, and writing their
+ * name would be wasted. It is written into buf when something is pushed on
+ * top of it, when an error is recorded at the path (rt_errs_add_path), or by
+ * rt_path_str. So the key's bytes must stay as they are until it is popped:
+ * string literals, and keys decoded in place (nothing before a value's
+ * start is written again), are.
  */
 #define RT_PATH_MAX 256
 typedef struct rt_path {
-    char buf[RT_PATH_MAX];
+    char buf[RT_PATH_MAX]; /* the pointer without pend; NUL-terminated */
     size_t len;
+    const char *pend; /* the last key pushed, not yet in buf; NULL if none */
+    size_t pend_len;
 } rt_path;
 
 void rt_path_init(rt_path *p);
+/* Writes the pending key into buf (for rt_path_push_key). */
+void rt__path_flush(rt_path *p);
 /* Returns the previous length, to pass to rt_path_pop. */
-size_t rt_path_push_key(rt_path *p, const char *key, size_t len);
+static inline size_t rt_path_push_key(rt_path *p, const char *key, size_t len)
+{
+    if (p->pend)
+        rt__path_flush(p);
+    p->pend = key ? key : ""; /* NULL means "none pending" */
+    p->pend_len = len;
+    return p->len;
+}
 size_t rt_path_push_index(rt_path *p, size_t index);
-void rt_path_pop(rt_path *p, size_t prev_len);
+static inline void rt_path_pop(rt_path *p, size_t prev_len)
+{
+    p->pend = NULL; /* a pop always removes the last push */
+    if (prev_len > p->len)
+        return;
+    p->len = prev_len;
+    p->buf[prev_len] = 0;
+}
+/* The whole pointer, NUL-terminated (writes the pending key first). */
+const char *rt_path_str(rt_path *p);
 
 /*
  * Every field error of one request, reported together. `field` is a JSON
@@ -151,6 +212,9 @@ void rt_errs_init(rt_errs *e);
 void rt_errs_add(rt_errs *e, const char *field, const char *reason);
 /* field = the path's current pointer. */
 void rt_errs_add_path(rt_errs *e, const rt_path *p, const char *reason);
+/* field = the path's current pointer with key pushed (p is as it was after):
+ * validators check a member first and name it only when a check fails. */
+void rt_errs_add_key(rt_errs *e, rt_path *p, const char *key, size_t len, const char *reason);
 /*
  * Append the errors of `more` (a validator's findings) to e, except those at
  * a pointer where e already has an error, or below one: a field that failed

@@ -481,6 +481,11 @@ Test(json, i64_limits)
         { "9223372036854775807", INT64_MAX },
         { "-9223372036854775808", INT64_MIN },
         { "-9223372036854775807", -INT64_MAX },
+        /* around the 18-digit fast path */
+        { "999999999999999999", INT64_C(999999999999999999) },
+        { "-999999999999999999", -INT64_C(999999999999999999) },
+        { "1000000000000000000", INT64_C(1000000000000000000) },
+        { "4200", 4200 },
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         rt_json_dec d = dec_n(ok[i].doc, strlen(ok[i].doc), 0);
@@ -496,6 +501,7 @@ Test(json, i64_range_errors_consume)
     static const char *cases[] = {
         "9223372036854775808", "-9223372036854775809", "18446744073709551616",
         "99999999999999999999999999999", "1.0", "1e2", "-1E-2", "0.5", "1E400", "-0.0",
+        "12.5", "42e0", "-7E1", "999999999999999999.0",
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t n = strlen(cases[i]);
@@ -1238,6 +1244,51 @@ Test(json, time_parse)
     int64_t us;
     cr_assert_eq(rt_time_parse((rt_str){ "1970-01-01T00:00:00Zjunk", 20 }, &us), 0);
     cr_assert_eq(rt_time_parse(RT_STR_NULL, &us), -1);
+}
+
+/* Every day of 0001..9999 against a calendar walked one day at a time (the
+ * formatter and the parser compute dates arithmetically; this walk only
+ * counts), at midnight and one microsecond before the next midnight. */
+Test(json, time_every_day)
+{
+    static const int dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    int64_t day = INT64_C(-62135596800) / 86400; /* 0001-01-01 */
+    for (int y = 1; y <= 9999; y++) {
+        bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        for (int m = 1; m <= 12; m++) {
+            int days = dim[m - 1] + (m == 2 && leap);
+            for (int d = 1; d <= days; d++, day++) {
+                char want[64], got[27];
+                int64_t us = day * 86400 * 1000000, back = 0;
+                snprintf(want, sizeof want, "%04d-%02d-%02dT00:00:00.000000Z", y, m, d);
+                rt_time_format(us, got);
+                if (memcmp(got, want, 27) != 0)
+                    cr_assert_fail("day %lld: %.27s, want %s", (long long)day, got, want);
+                if (rt_time_parse((rt_str){ want, 27 }, &back) != 0 || back != us)
+                    cr_assert_fail("%s -> %lld, want %lld", want, (long long)back, (long long)us);
+                snprintf(want, sizeof want, "%04d-%02d-%02dT23:59:59.999999Z", y, m, d);
+                rt_time_format(us + INT64_C(86400) * 1000000 - 1, got);
+                if (memcmp(got, want, 27) != 0)
+                    cr_assert_fail("day %lld end: %.27s, want %s", (long long)day, got, want);
+            }
+        }
+    }
+    cr_assert_eq(day, INT64_C(253402300800) / 86400); /* the day after 9999-12-31 */
+    /* year 0000 parses (RFC 3339 allows it) though the encoder clamps to 0001 */
+    int64_t us;
+    cr_assert_eq(parse_c("0000-03-01T00:00:00Z", &us), 0);
+    cr_assert_eq(us, INT64_C(-62162035200) * 1000000);
+    cr_assert_eq(parse_c("0000-02-29T00:00:00Z", &us), 0); /* 0 is a leap year */
+    cr_assert_eq(us, INT64_C(-62162121600) * 1000000);
+    cr_assert_eq(parse_c("0000-01-01T00:00:00Z", &us), 0);
+    cr_assert_eq(us, INT64_C(-62167219200) * 1000000);
+    /* fraction lengths 1..9 each floor to microseconds */
+    cr_assert_eq(parse_c("1970-01-01T00:00:00.123456999Z", &us), 0);
+    cr_assert_eq(us, 123456);
+    cr_assert_eq(parse_c("1970-01-01T00:00:00.12345Z", &us), 0);
+    cr_assert_eq(us, 123450);
+    cr_assert_eq(parse_c("1969-12-31T23:59:59.9999999Z", &us), 0);
+    cr_assert_eq(us, -1);
 }
 
 Test(json, time_round_trip)

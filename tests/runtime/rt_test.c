@@ -72,6 +72,29 @@ Test(rt_status, every_code)
 
 /* ================================================================ arena */
 
+Test(rt_arena, extend_latest_block_in_place)
+{
+    rt_arena *a = rt_arena_new(1024);
+    cr_assert_not_null(a);
+    unsigned char *p = rt_arena_alloc(a, 40);
+    memset(p, 7, 40);
+    cr_assert(rt_arena_extend(a, p, 40, 100), "the latest block grows in place");
+    memset(p + 40, 8, 60);
+    unsigned char *q = rt_arena_alloc(a, 16);
+    cr_assert_geq(q, p + 100, "later blocks start past the grown one");
+    cr_assert_eq(p[0], 7);
+    cr_assert_eq(p[99], 8);
+    cr_assert_not(rt_arena_extend(a, p, 100, 200), "not the latest block any more");
+    cr_assert(rt_arena_extend(a, q, 16, 32));
+    cr_assert_not(rt_arena_extend(a, q, 32, 4096), "no room in the chunk: nothing changes");
+    unsigned char *r = rt_arena_alloc(a, 16);
+    cr_assert_eq(r, q + 32, "a refused extend leaves the bump pointer");
+    cr_assert_not(rt_arena_extend(a, NULL, 0, 16));
+    unsigned char big_stack[8];
+    cr_assert_not(rt_arena_extend(a, big_stack, 8, 16), "a block from elsewhere");
+    rt_arena_free(a);
+}
+
 Test(rt_arena, alignment_and_disjoint)
 {
     rt_arena *a = rt_arena_new(1024);
@@ -265,21 +288,21 @@ Test(rt_path, push_pop)
 {
     rt_path p;
     rt_path_init(&p);
-    cr_assert_str_eq(p.buf, "");
+    cr_assert_str_eq(rt_path_str(&p), "");
     size_t l0 = rt_path_push_key(&p, "items", 5);
     cr_assert_eq(l0, 0);
     size_t l1 = rt_path_push_index(&p, 12);
     size_t l2 = rt_path_push_key(&p, "name", 4);
-    cr_assert_str_eq(p.buf, "/items/12/name");
+    cr_assert_str_eq(rt_path_str(&p), "/items/12/name");
     cr_assert_eq(p.len, strlen(p.buf));
     rt_path_pop(&p, l2);
-    cr_assert_str_eq(p.buf, "/items/12");
+    cr_assert_str_eq(rt_path_str(&p), "/items/12");
     rt_path_pop(&p, l1);
-    cr_assert_str_eq(p.buf, "/items");
+    cr_assert_str_eq(rt_path_str(&p), "/items");
     rt_path_push_index(&p, 0);
-    cr_assert_str_eq(p.buf, "/items/0");
+    cr_assert_str_eq(rt_path_str(&p), "/items/0");
     rt_path_pop(&p, l0);
-    cr_assert_str_eq(p.buf, "");
+    cr_assert_str_eq(rt_path_str(&p), "");
     cr_assert_eq(p.len, 0);
 }
 
@@ -288,15 +311,15 @@ Test(rt_path, escaping)
     rt_path p;
     rt_path_init(&p);
     rt_path_push_key(&p, "a/b~c", 5);
-    cr_assert_str_eq(p.buf, "/a~1b~0c");
+    cr_assert_str_eq(rt_path_str(&p), "/a~1b~0c");
     rt_path_push_key(&p, "", 0); /* the empty key is a valid member name */
-    cr_assert_str_eq(p.buf, "/a~1b~0c/");
+    cr_assert_str_eq(rt_path_str(&p), "/a~1b~0c/");
     rt_path_push_key(&p, "~~//", 4);
-    cr_assert_str_eq(p.buf, "/a~1b~0c//~0~0~1~1");
+    cr_assert_str_eq(rt_path_str(&p), "/a~1b~0c//~0~0~1~1");
     /* only len bytes of the key count */
     rt_path_init(&p);
     rt_path_push_key(&p, "abcdef", 2);
-    cr_assert_str_eq(p.buf, "/ab");
+    cr_assert_str_eq(rt_path_str(&p), "/ab");
 }
 
 Test(rt_path, truncation)
@@ -309,33 +332,35 @@ Test(rt_path, truncation)
     int n = 0;
     while (n < 32) {
         marks[n] = rt_path_push_key(&p, key, sizeof key);
+        rt_path_str(&p); /* write the pending key, as an error would */
         n++;
         if (p.len == RT_PATH_MAX - 1)
             break;
     }
     cr_assert_eq(p.len, RT_PATH_MAX - 1, "pointer should have been truncated");
-    cr_assert_eq(strlen(p.buf), p.len);
-    cr_assert_eq(memcmp(p.buf + p.len - 3, "...", 3), 0);
+    cr_assert_eq(strlen(rt_path_str(&p)), p.len);
+    cr_assert_eq(memcmp(rt_path_str(&p) + p.len - 3, "...", 3), 0);
     /* further pushes change nothing; popping them is harmless */
     char before[RT_PATH_MAX];
-    memcpy(before, p.buf, RT_PATH_MAX);
+    memcpy(before, rt_path_str(&p), RT_PATH_MAX);
     size_t m = rt_path_push_index(&p, 5);
     size_t m2 = rt_path_push_key(&p, "x", 1);
-    cr_assert_str_eq(p.buf, before);
+    cr_assert_str_eq(rt_path_str(&p), before);
+    cr_assert_eq(p.len, RT_PATH_MAX - 1);
     rt_path_pop(&p, m2);
     rt_path_pop(&p, m);
-    cr_assert_str_eq(p.buf, before);
+    cr_assert_str_eq(rt_path_str(&p), before);
     /* popping the truncating push restores the exact earlier pointer */
     rt_path_pop(&p, marks[n - 1]);
     cr_assert_eq(p.len, marks[n - 1]);
-    cr_assert_eq(strlen(p.buf), p.len);
+    cr_assert_eq(strlen(rt_path_str(&p)), p.len);
     for (size_t i = 0; i < p.len; i += sizeof key + 1) {
-        cr_assert_eq(p.buf[i], '/');
-        cr_assert_eq(p.buf[i + 1], 'k');
+        cr_assert_eq(rt_path_str(&p)[i], '/');
+        cr_assert_eq(rt_path_str(&p)[i + 1], 'k');
     }
     /* and a short push fits again */
     rt_path_push_index(&p, 7);
-    cr_assert_eq(memcmp(p.buf + p.len - 2, "/7", 2), 0);
+    cr_assert_eq(memcmp(rt_path_str(&p) + p.len - 2, "/7", 2), 0);
 }
 
 Test(rt_path, truncation_splitting_an_escape)
@@ -345,9 +370,45 @@ Test(rt_path, truncation_splitting_an_escape)
     char key[400];
     memset(key, '~', sizeof key);
     rt_path_push_key(&p, key, sizeof key);
+    rt_path_str(&p);
     cr_assert_eq(p.len, RT_PATH_MAX - 1);
-    cr_assert_eq(strlen(p.buf), p.len);
-    cr_assert_eq(memcmp(p.buf + p.len - 3, "...", 3), 0);
+    cr_assert_eq(strlen(rt_path_str(&p)), p.len);
+    cr_assert_eq(memcmp(rt_path_str(&p) + p.len - 3, "...", 3), 0);
+}
+
+/* The last key pushed is kept pending: buf is written only when something
+ * goes on top of it or an error names it, and the pointer is the same. */
+Test(rt_path, pending_key)
+{
+    rt_path p;
+    rt_errs e;
+    rt_path_init(&p);
+    rt_errs_init(&e);
+    size_t m0 = rt_path_push_key(&p, "items", 5);
+    cr_assert_eq(p.len, 0, "a pushed key is not written yet");
+    size_t m1 = rt_path_push_index(&p, 3);
+    cr_assert_eq(m1, 6, "pushing on top writes it");
+    cr_assert_str_eq(p.buf, "/items/3");
+    size_t m2 = rt_path_push_key(&p, "a/b", 3);
+    rt_errs_add_path(&e, &p, "bad");
+    cr_assert_str_eq(e.e[0].field, "/items/3/a~1b");
+    cr_assert_str_eq(p.buf, "/items/3", "recording an error leaves the path as it was");
+    rt_path_pop(&p, m2);
+    rt_errs_add_path(&e, &p, "bad");
+    cr_assert_str_eq(e.e[1].field, "/items/3");
+    rt_path_push_key(&p, NULL, 0); /* an empty name from a NULL view */
+    rt_errs_add_path(&e, &p, "bad");
+    cr_assert_str_eq(e.e[2].field, "/items/3/");
+    rt_errs_add_key(&e, &p, "k~", 2, "bad"); /* on top of a pending key */
+    cr_assert_str_eq(e.e[3].field, "/items/3//k~0");
+    rt_path_pop(&p, m1);
+    rt_path_pop(&p, m0);
+    cr_assert_str_eq(rt_path_str(&p), "");
+    cr_assert_eq(p.len, 0);
+    rt_errs_add_key(&e, &p, "id", 2, "must be >= 1");
+    cr_assert_str_eq(e.e[4].field, "/id");
+    cr_assert_str_eq(e.e[4].reason, "must be >= 1");
+    cr_assert_str_eq(rt_path_str(&p), "");
 }
 
 /* ================================================================ field errors */
