@@ -53,7 +53,7 @@ static settings S;
 static const rt_cfg_opt OPTS[] = {
     { "PORT", "port", RT_CFG_UINT, "8080", 0, 65535, "TCP port to listen on (0: any free port)", &S.port },
     { "BIND_ADDR", "bind", RT_CFG_STR, "127.0.0.1", 0, 0, "IPv4 or IPv6 address to listen on (0.0.0.0 for all)", &S.bind },
-    { "THREADS", "threads", RT_CFG_UINT, "0", 0, 256, "event-loop threads (0: one per CPU)", &S.threads },
+    { "THREADS", "threads", RT_CFG_UINT, "0", 0, 256, "event-loop threads (0: one per CPU but one, at least 1)", &S.threads },
     { "MAX_CONNECTIONS", "max-connections", RT_CFG_UINT, "4096", 1, 1000000, "concurrent client connections", &S.max_conns },
     { "BODY_LIMIT", "body-limit", RT_CFG_UINT, "1048576", 1, 1073741824, "largest request body in bytes (413 beyond)", &S.body_limit },
     { "CONN_TIMEOUT_S", "conn-timeout", RT_CFG_UINT, "30", 1, 86400, "seconds an idle or slow connection is kept", &S.conn_timeout_s },
@@ -89,8 +89,11 @@ static int cmd_migrate(void)
 static int cmd_serve(void)
 {
     int rc = 1;
+    /* One CPU is left to the kernel's network work, the database and whatever else
+     * shares the machine: connections are pinned to their loop, so a loop that has
+     * to wait for a CPU stalls every one of them (docs/PERFORMANCE.md). */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned threads = S.threads ? (unsigned)S.threads : (unsigned)(ncpu > 0 ? ncpu : 1);
+    unsigned threads = S.threads ? (unsigned)S.threads : (unsigned)(ncpu > 2 ? ncpu - 1 : 1);
     unsigned per_loop = (unsigned)S.pool_size / threads;
     rt_pg_opts po = {
         .conninfo = S.database_url,
