@@ -89,13 +89,18 @@ struct rt_pg_pool {
 
 /* ================================================================ helpers */
 
-/* Copy a libpq message into a slot's error buffer without its newline. */
+/* Copy a libpq message into an ERR_MAX error buffer without its newline. */
+static void copy_err(char *dst, const char *msg)
+{
+    snprintf(dst, ERR_MAX, "%s", msg ? msg : "unknown error");
+    size_t n = strlen(dst);
+    while (n > 0 && (dst[n - 1] == '\n' || dst[n - 1] == ' '))
+        dst[--n] = '\0';
+}
+
 static void set_err(rt_pg_conn *c, const char *msg)
 {
-    snprintf(c->err, sizeof c->err, "%s", msg ? msg : "unknown error");
-    size_t n = strlen(c->err);
-    while (n > 0 && (c->err[n - 1] == '\n' || c->err[n - 1] == ' '))
-        c->err[--n] = '\0';
+    copy_err(c->err, msg);
 }
 
 /* Server notices would go to stderr by default, breaking one-JSON-per-line.
@@ -362,16 +367,19 @@ static rt_status timed_out(rt_pg_conn *c, const char *what)
  * intervention (57P01..57P05: shutdown, terminated backend) errors mean the
  * session is gone or going; a statement_timeout (57014) is our deadline,
  * hit on the server side first, and leaves the connection usable. */
+static rt_status sqlstate_status(const char *state)
+{
+    if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)
+        return RT_E_UNAVAILABLE;
+    return strcmp(state, "57014") == 0 ? RT_E_TIMEOUT : RT_E_INTERNAL;
+}
+
 static rt_status classify(rt_pg_conn *c, const char *state)
 {
-    if (PQstatus(c->pg) != CONNECTION_OK || strncmp(state, "08", 2) == 0 ||
-        strncmp(state, "57P", 3) == 0) {
+    rt_status st = PQstatus(c->pg) != CONNECTION_OK ? RT_E_UNAVAILABLE : sqlstate_status(state);
+    if (st == RT_E_UNAVAILABLE)
         c->broken = true;
-        return RT_E_UNAVAILABLE;
-    }
-    if (strcmp(state, "57014") == 0)
-        return RT_E_TIMEOUT;
-    return RT_E_INTERNAL;
+    return st;
 }
 
 static rt_status server_error(rt_pg_conn *c, PGresult *r, const char *what, char *sqlstate)
@@ -485,14 +493,14 @@ out:
 
 /* ================================================================ connecting */
 
-static void warn_connect(rt_pg_pool *p, const rt_pg_conn *c)
+static void warn_connect(rt_pg_pool *p, const char *err)
 {
     int64_t now = rt_mono_ms();
     int64_t last = atomic_load_explicit(&p->last_warn_ms, memory_order_relaxed);
     if (now - last < CONNECT_WARN_EVERY_MS && last != 0)
         return;
     if (atomic_compare_exchange_strong(&p->last_warn_ms, &last, now))
-        rt_logf(RT_LOG_WARN, RT_STR_NULL, "pg: cannot connect: %s", c->err);
+        rt_logf(RT_LOG_WARN, RT_STR_NULL, "pg: cannot connect: %s", err);
 }
 
 static void drop(rt_pg_conn *c)
@@ -511,12 +519,12 @@ static rt_status connect_slot(rt_pg_pool *p, rt_pg_conn *c)
     c->pg = PQconnectdbParams(p->keys, p->vals, 0);
     if (!c->pg) {
         set_err(c, "out of memory");
-        warn_connect(p, c);
+        warn_connect(p, c->err);
         return RT_E_UNAVAILABLE;
     }
     if (PQstatus(c->pg) != CONNECTION_OK) {
         set_err(c, PQerrorMessage(c->pg));
-        warn_connect(p, c);
+        warn_connect(p, c->err);
         drop(c);
         return RT_E_UNAVAILABLE;
     }
@@ -659,14 +667,6 @@ static void wait_done(pipe_conn *pc, pq_wait *w)
         rt_sched_ready(pc->set->sched, w->co);
 }
 
-static void copy_err(char *dst, const char *msg)
-{
-    snprintf(dst, ERR_MAX, "%s", msg ? msg : "unknown error");
-    size_t n = strlen(dst);
-    while (n > 0 && (dst[n - 1] == '\n' || dst[n - 1] == ' '))
-        dst[--n] = '\0';
-}
-
 /* Drop the connection and fail every query on it with st. */
 static void pipe_fail(pipe_conn *pc, rt_status st, const char *msg)
 {
@@ -796,10 +796,10 @@ static void pipe_connect_step(pipe_conn *pc)
         pipe_ready(pc);
         return;
     default: {
-        rt_pg_conn tmp = { .pool = pc->set->pool };
-        copy_err(tmp.err, PQerrorMessage(pc->pg));
-        warn_connect(pc->set->pool, &tmp);
-        pipe_fail(pc, RT_E_UNAVAILABLE, tmp.err);
+        char err[ERR_MAX];
+        copy_err(err, PQerrorMessage(pc->pg));
+        warn_connect(pc->set->pool, err);
+        pipe_fail(pc, RT_E_UNAVAILABLE, err);
         return;
     }
     }
@@ -810,10 +810,8 @@ static bool pipe_connect(pipe_conn *pc)
     rt_pg_pool *p = pc->set->pool;
     pc->pg = PQconnectStartParams(p->keys, p->vals, 0);
     if (!pc->pg || PQstatus(pc->pg) == CONNECTION_BAD || PQsocket(pc->pg) < 0) {
-        rt_pg_conn tmp = { .pool = p };
-        copy_err(tmp.err, pc->pg ? PQerrorMessage(pc->pg) : "out of memory");
-        warn_connect(p, &tmp);
-        copy_err(pc->err, tmp.err);
+        copy_err(pc->err, pc->pg ? PQerrorMessage(pc->pg) : "out of memory");
+        warn_connect(p, pc->err);
         if (pc->pg)
             PQfinish(pc->pg);
         pc->pg = NULL;
@@ -870,9 +868,8 @@ static bool pipe_complete(pipe_conn *pc, pq_wait *w)
                                     : PQresultErrorMessage(w->err));
         rt_logf(RT_LOG_DEBUG, RT_STR_NULL, "pg: %s failed: %s (SQLSTATE %s)", w->what,
                 msg ? msg : "", w->sqlstate);
-        bool gone = strncmp(w->sqlstate, "08", 2) == 0 || strncmp(w->sqlstate, "57P", 3) == 0;
-        w->st = gone ? RT_E_UNAVAILABLE
-                     : strcmp(w->sqlstate, "57014") == 0 ? RT_E_TIMEOUT : RT_E_INTERNAL;
+        w->st = sqlstate_status(w->sqlstate);
+        bool gone = w->st == RT_E_UNAVAILABLE;
         PQclear(w->err);
         PQclear(w->res);
         w->err = w->res = NULL;
@@ -1018,10 +1015,8 @@ static int pipe_tick(void *ctx)
             now = rt_mono_ms();
         if (d <= now) {
             if (pc->state == PC_CONNECTING) {
-                rt_pg_conn tmp = { .pool = ps->pool };
-                copy_err(tmp.err, "connection attempt timed out");
-                warn_connect(ps->pool, &tmp);
-                pipe_fail(pc, RT_E_UNAVAILABLE, tmp.err);
+                warn_connect(ps->pool, "connection attempt timed out");
+                pipe_fail(pc, RT_E_UNAVAILABLE, "connection attempt timed out");
             } else {
                 rt_logf(RT_LOG_WARN, RT_STR_NULL, "pg: %s exceeded its %u ms deadline; cancelling",
                         pc->head->what, ps->pool->query_timeout_ms);

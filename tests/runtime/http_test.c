@@ -958,6 +958,17 @@ static void *slow_client_main(void *arg)
     return NULL;
 }
 
+/* A client thread sending /slow; returns once the handler has it. */
+static void start_slow_client(slow_client *sc, pthread_t *th)
+{
+    atomic_store(&slow_entered, 0);
+    cr_assert(pthread_create(th, NULL, slow_client_main, sc) == 0);
+    int64_t t0 = now_ms();
+    while (!atomic_load(&slow_entered) && now_ms() - t0 < 5000)
+        sleep_ms(1);
+    cr_assert(atomic_load(&slow_entered), "slow request never reached the handler");
+}
+
 static void graceful_stop(unsigned threads)
 {
     rt_server *s = start_server(threads);
@@ -967,14 +978,9 @@ static void graceful_stop(unsigned threads)
     send_str(idle, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
     cr_assert(read_response(idle, &R, IO_TIMEOUT_MS));
 
-    atomic_store(&slow_entered, 0);
     slow_client sc = { .port = port };
     pthread_t th;
-    cr_assert(pthread_create(&th, NULL, slow_client_main, &sc) == 0);
-    int64_t t0 = now_ms();
-    while (!atomic_load(&slow_entered) && now_ms() - t0 < 5000)
-        sleep_ms(1);
-    cr_assert(atomic_load(&slow_entered), "slow request never reached the handler");
+    start_slow_client(&sc, &th);
 
     int64_t t1 = now_ms();
     rt_server_stop(s, 5000);
@@ -1067,14 +1073,9 @@ static void check_slow_leaves_the_loop_free(void)
     g_blocks = blocks_slow;
     rt_server *s = start_server(1);
     uint16_t port = rt_server_port(s);
-    atomic_store(&slow_entered, 0);
     slow_client sc = { .port = port };
     pthread_t th;
-    cr_assert(pthread_create(&th, NULL, slow_client_main, &sc) == 0);
-    int64_t t0 = now_ms();
-    while (!atomic_load(&slow_entered) && now_ms() - t0 < 5000)
-        sleep_ms(1);
-    cr_assert(atomic_load(&slow_entered), "slow request never reached the handler");
+    start_slow_client(&sc, &th);
     int64_t t1 = now_ms();
     roundtrip(port, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", &R);
     int64_t took = now_ms() - t1;
