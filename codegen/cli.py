@@ -1,6 +1,6 @@
 """What the generator's command-line scripts share: the exit statuses, an
-argument parser whose usage errors exit 2, and the spec name the banners
-show."""
+argument parser whose usage errors exit 2, the check of the spec and output
+paths, and the spec name the banners show."""
 import argparse
 import os
 import sys
@@ -24,3 +24,15 @@ def spec_display_name(spec, out):
     never depends on where the generator runs or on absolute paths."""
     root = os.path.dirname(os.path.abspath(out))
     return os.path.relpath(os.path.abspath(spec), root).replace(os.sep, "/")
+
+
+def bad_paths(prog, spec, out):
+    """Print a usage error and return True when spec is not a file or out
+    exists but is not a directory."""
+    if not os.path.isfile(spec):
+        print("%s: error: no such spec file: %s" % (prog, spec), file=sys.stderr)
+        return True
+    if os.path.exists(out) and not os.path.isdir(out):
+        print("%s: error: --out is not a directory: %s" % (prog, out), file=sys.stderr)
+        return True
+    return False

@@ -1,4 +1,6 @@
-"""C literal and comment text from arbitrary spec strings."""
+"""C literal and comment text from arbitrary spec strings, and the values of numeric literals."""
+
+import re
 
 _SIMPLE = {0x22: '\\"', 0x5C: "\\\\", 0x0A: "\\n", 0x09: "\\t", 0x0D: "\\r"}
 
@@ -56,3 +58,16 @@ def chunk_lines(data, width=76):
             line = line[cut:]
         pieces.append(c_string(line))
     return pieces
+
+
+def lit_value(lit):
+    """The Python number behind a C numeric literal the IR wrote (1, INT64_C(5), INT64_MIN, 1.5)."""
+    lit = lit.strip()
+    if lit == "INT64_MIN":
+        return -2**63
+    m = re.fullmatch(r"INT64_C\((-?\d+)\)", lit)
+    if m:
+        return int(m.group(1))
+    if re.fullmatch(r"-?\d+", lit):
+        return int(lit)
+    return float(lit)

@@ -35,7 +35,7 @@ import re
 import sys
 
 import conformance_regex
-from clit import c_string, comment
+from clit import c_string, comment, lit_value
 
 INT_RANGE = {32: (-2**31, 2**31 - 1), 64: (-2**63, 2**63 - 1)}
 MAX_DEPTH = 4              # nested optional objects/arrays beyond this are left out
@@ -116,19 +116,6 @@ def to_json(v):
     if isinstance(v, dict):
         return "{" + ",".join(to_json(k) + ":" + to_json(x) for k, x in v.items()) + "}"
     raise Skip("a value of Python type %s has no JSON form" % type(v).__name__)
-
-
-def lit_value(lit):
-    """The number behind a C literal the IR carries (INT64_C(5), INT64_MIN, 1.5)."""
-    lit = lit.strip()
-    if lit == "INT64_MIN":
-        return -2**63
-    m = re.fullmatch(r"INT64_C\((-?\d+)\)", lit)
-    if m:
-        return int(m.group(1))
-    if re.fullmatch(r"-?\d+", lit):
-        return int(lit)
-    return float(lit)
 
 
 # ---------------------------------------------------------------- format checks

@@ -21,7 +21,7 @@ import emit  # noqa: E402
 import ir_build  # noqa: E402
 import spec_loader  # noqa: E402
 
-from cli import EXIT_OK, EXIT_SPEC, EXIT_USAGE, UsageParser, spec_display_name  # noqa: E402
+from cli import EXIT_OK, EXIT_SPEC, EXIT_USAGE, UsageParser, bad_paths, spec_display_name  # noqa: E402
 
 
 
@@ -61,11 +61,7 @@ def main(argv=None):
                     help="also write the spec's conformance test suite (conformance.gen.c) into DIR")
     args = ap.parse_args(argv)
 
-    if not os.path.isfile(args.spec):
-        print("generate.py: error: no such spec file: %s" % args.spec, file=sys.stderr)
-        return EXIT_USAGE
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        print("generate.py: error: --out is not a directory: %s" % args.out, file=sys.stderr)
+    if bad_paths("generate.py", args.spec, args.out):
         return EXIT_USAGE
     def report(kind, ptr, msg):
         print("%s#%s: warning: %s%s" % (args.spec, ptr, msg,

@@ -34,7 +34,7 @@ import emit  # noqa: E402
 import sdk_model  # noqa: E402
 import spec_loader  # noqa: E402
 
-from cli import EXIT_OK, EXIT_SPEC, EXIT_USAGE, UsageParser, spec_display_name  # noqa: E402
+from cli import EXIT_OK, EXIT_SPEC, EXIT_USAGE, UsageParser, bad_paths, spec_display_name  # noqa: E402
 LANGS = ("c", "python")
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates", "sdk")
 
@@ -107,11 +107,7 @@ def main(argv=None):
         print("sdk.py: error: unknown language %r (choose from %s)"
               % (bad[0] if bad else "", ", ".join(LANGS)), file=sys.stderr)
         return EXIT_USAGE
-    if not os.path.isfile(args.spec):
-        print("sdk.py: error: no such spec file: %s" % args.spec, file=sys.stderr)
-        return EXIT_USAGE
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        print("sdk.py: error: --out is not a directory: %s" % args.out, file=sys.stderr)
+    if bad_paths("sdk.py", args.spec, args.out):
         return EXIT_USAGE
     try:
         files = generate(args.spec, args.out, langs, strict=args.strict,

@@ -23,6 +23,7 @@ from typing import List, Optional
 
 import ir
 import ir_build
+from clit import lit_value
 from naming import snake
 from spec_loader import SpecError, Unsupported, ptr_join
 
@@ -90,18 +91,6 @@ def c_lit_text(lit):
         out.append(ord({"n": "\n", "r": "\r", "t": "\t"}.get(nxt, nxt)))
         i += 2
     return out.decode("utf-8")
-
-
-def c_lit_value(lit):
-    """The Python value of a C literal the IR wrote (1, INT64_C(5), INT64_MIN, 1.5)."""
-    if lit == "INT64_MIN":
-        return -2**63
-    m = re.fullmatch(r"INT64_C\((-?\d+)\)", lit)
-    if m:
-        return int(m.group(1))
-    if re.fullmatch(r"-?\d+", lit):
-        return int(lit)
-    return float(lit)
 
 
 # ---------------------------------------------------------------- model
@@ -442,12 +431,12 @@ class _Build:
                     raise Unsupported(ptr, "format check %s has no Python counterpart" % c.func)
                 items.append("('format', %r, %s)" % (FORMAT_FUNCS[c.func], py_string(c.reason)))
             elif c.kind == "compare":
-                conds = ", ".join("(%r, %r)" % (op, c_lit_value(lit)) for op, lit in c.conds)
+                conds = ", ".join("(%r, %r)" % (op, lit_value(lit)) for op, lit in c.conds)
                 items.append("('compare', (%s,), %s)" % (conds, py_string(c.reason)))
             elif c.kind in ("multiple", "fmultiple"):
-                items.append("(%r, %r, %s)" % (c.kind, c_lit_value(c.divisor), py_string(c.reason)))
+                items.append("(%r, %r, %s)" % (c.kind, lit_value(c.divisor), py_string(c.reason)))
             elif c.kind == "oneof":
-                vals = ", ".join(repr(c_lit_value(v)) if v not in ("true", "false")
+                vals = ", ".join(repr(lit_value(v)) if v not in ("true", "false")
                                  else repr(v == "true") for v in c.values)
                 items.append("('oneof', (%s,), %s)" % (vals, py_string(c.reason)))
             elif c.kind in ("items", "props"):
