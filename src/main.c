@@ -42,7 +42,7 @@ typedef struct settings {
     unsigned long port, threads, max_conns, body_limit, conn_timeout_s, shutdown_timeout_s;
     unsigned long pool_size, db_pipeline, db_workers, pool_wait_ms, query_timeout_ms, connect_timeout_s;
     unsigned long cache_ttl_ms, cache_entries;
-    const char *bind, *database_url, *log_level;
+    const char *bind, *database_url, *log_level, *plan_cache_mode;
 } settings;
 
 static settings S;
@@ -65,6 +65,7 @@ static const rt_cfg_opt OPTS[] = {
     { "DB_POOL_WAIT_MS", "db-pool-wait", RT_CFG_UINT, "1000", 0, 600000, "longest wait for a free connection before 503", &S.pool_wait_ms },
     { "DB_QUERY_TIMEOUT_MS", "db-query-timeout", RT_CFG_UINT, "5000", 1, 3600000, "per-query deadline before 504 (the query is cancelled)", &S.query_timeout_ms },
     { "DB_CONNECT_TIMEOUT_S", "db-connect-timeout", RT_CFG_UINT, "3", 1, 600, "seconds a connection attempt may take before 503", &S.connect_timeout_s },
+    { "DB_PLAN_CACHE_MODE", "db-plan-cache-mode", RT_CFG_STR, "force_generic_plan", 0, 0, "plan_cache_mode of the pool's sessions: force_generic_plan (plan each statement once), auto or force_custom_plan (PostgreSQL's choice or plan every execution)", &S.plan_cache_mode },
     { "CACHE_TTL_MS", "cache-ttl", RT_CFG_UINT, "30000", 0, 86400000, "lifetime of a cached GET /users/{id} (0 disables the cache)", &S.cache_ttl_ms },
     { "CACHE_ENTRIES", "cache-entries", RT_CFG_UINT, "100000", 1, 100000000, "most users held in the cache", &S.cache_entries },
     { "LOG_LEVEL", "log-level", RT_CFG_STR, "info", 0, 0, "debug, info (access log), warn, error or off", &S.log_level },
@@ -104,6 +105,7 @@ static int cmd_serve(void)
         .stmts = svc_stmts,
         .nstmts = svc_nstmts,
         .pipe_size = S.db_pipeline ? (per_loop ? per_loop : 1) : 0,
+        .plan_cache_mode = S.plan_cache_mode,
     };
     svc_app app = { 0 };
     rt_server *srv = NULL;
@@ -181,6 +183,11 @@ int main(int argc, char **argv)
         return 2;
     }
     rt_log_init(level, STDERR_FILENO);
+    if (!rt_pg_plan_cache_mode_ok(S.plan_cache_mode)) {
+        fprintf(stderr, "invalid DB_PLAN_CACHE_MODE \"%s\": expected force_generic_plan, auto or "
+                        "force_custom_plan\n", S.plan_cache_mode);
+        return 2;
+    }
 
     int rc;
     if (nargs == 0 || (nargs == 1 && strcmp(args[0], "serve") == 0))

@@ -129,6 +129,12 @@ static bool is_ours(const char *kw)
     return strcmp(kw, "connect_timeout") == 0 || strcmp(kw, "options") == 0;
 }
 
+bool rt_pg_plan_cache_mode_ok(const char *s)
+{
+    return !s || strcmp(s, "auto") == 0 || strcmp(s, "force_generic_plan") == 0 ||
+           strcmp(s, "force_custom_plan") == 0;
+}
+
 /* Build keys/vals from the parsed conninfo plus our settings. */
 static bool build_params(rt_pg_pool *p, const rt_pg_opts *o)
 {
@@ -158,14 +164,17 @@ static bool build_params(rt_pg_pool *p, const rt_pg_opts *o)
 
     unsigned ct = o->connect_timeout_s ? o->connect_timeout_s : DEFAULT_CONNECT_TIMEOUT_S;
     snprintf(p->connect_timeout, sizeof p->connect_timeout, "%u", ct);
-    size_t olen = 64 + (user_options ? strlen(user_options) : 0);
+    const char *pcm = o->plan_cache_mode;
+    size_t olen = 96 + (user_options ? strlen(user_options) : 0);
     p->options = malloc(olen);
     p->keys = calloc(n + 4, sizeof *p->keys);
     p->vals = calloc(n + 4, sizeof *p->vals);
     if (!p->options || !p->keys || !p->vals)
         return false;
-    snprintf(p->options, olen, "-c statement_timeout=%u%s%s", o->query_timeout_ms,
-             user_options ? " " : "", user_options ? user_options : "");
+    /* The URL's own options come last, so they win. */
+    snprintf(p->options, olen, "-c statement_timeout=%u%s%s%s%s", o->query_timeout_ms,
+             pcm ? " -c plan_cache_mode=" : "", pcm ? pcm : "", user_options ? " " : "",
+             user_options ? user_options : "");
 
     size_t i = 0;
     for (PQconninfoOption *opt = p->parsed; opt->keyword; opt++) {
@@ -208,7 +217,8 @@ static void free_params(rt_pg_pool *p)
 
 rt_pg_pool *rt_pg_pool_new(const rt_pg_opts *opts)
 {
-    if (!opts || !opts->conninfo || opts->size == 0 || (opts->nstmts && !opts->stmts))
+    if (!opts || !opts->conninfo || opts->size == 0 || (opts->nstmts && !opts->stmts) ||
+        !rt_pg_plan_cache_mode_ok(opts->plan_cache_mode))
         return NULL;
     rt_pg_pool *p = calloc(1, sizeof *p);
     if (!p)

@@ -39,7 +39,13 @@ typedef struct rt_pg_opts {
     size_t nstmts;
     unsigned pipe_size;           /* coroutine mode: pipelined connections per event
                                      loop (0: coroutines use the blocking pool too) */
+    const char *plan_cache_mode;  /* the sessions' plan_cache_mode: "auto",
+                                     "force_generic_plan" or "force_custom_plan";
+                                     NULL: the server's own setting */
 } rt_pg_opts;
+
+/* True when s is a value rt_pg_opts.plan_cache_mode accepts (NULL counts). */
+bool rt_pg_plan_cache_mode_ok(const char *s);
 
 typedef struct rt_pg_pool rt_pg_pool;
 typedef struct rt_pg_conn rt_pg_conn;

@@ -642,6 +642,113 @@ Test(pg, bad_statement_or_config, .init = quiet_logs, .timeout = 30)
     rt_pg_release(NULL, NULL);
 }
 
+/* The sessions' plan_cache_mode: with force_generic_plan a page query whose
+ * LIMIT is a parameter (PostgreSQL's own choice re-plans it on every
+ * execution) is planned once; the URL's own options still win. The table
+ * carries the test's pid, so the statements are written at run time. */
+static char plan_sql[3][160];
+static rt_pg_stmt plan_stmts[3];
+
+static void plan_table(PGconn *raw)
+{
+    int pid = (int)getpid();
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "DROP TABLE IF EXISTS plan_t_%d; CREATE TABLE plan_t_%d (id bigint PRIMARY KEY);"
+             " INSERT INTO plan_t_%d SELECT generate_series(1, 10000); ANALYZE plan_t_%d",
+             pid, pid, pid, pid);
+    raw_exec(raw, sql);
+    snprintf(plan_sql[0], sizeof plan_sql[0],
+             "SELECT id FROM plan_t_%d WHERE id > $1 ORDER BY id LIMIT $2", pid);
+    snprintf(plan_sql[1], sizeof plan_sql[1],
+             "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 't_page'");
+    snprintf(plan_sql[2], sizeof plan_sql[2], "SELECT current_setting('plan_cache_mode')");
+    plan_stmts[0] = (rt_pg_stmt){ "t_page", plan_sql[0], 2 };
+    plan_stmts[1] = (rt_pg_stmt){ "t_plans", plan_sql[1], 0 };
+    plan_stmts[2] = (rt_pg_stmt){ "t_mode", plan_sql[2], 0 };
+}
+
+/* Run t_page 8 times on c; generic and custom plans PostgreSQL counted. */
+static void plans_after_8(rt_pg_conn *c, long *generic, long *custom, char mode[32])
+{
+    PGresult *r = NULL;
+    char state[6];
+    for (int i = 0; i < 8; i++) {
+        char after[8];
+        snprintf(after, sizeof after, "%d", i * 10);
+        const char *vals[2] = { after, "21" };
+        cr_assert_eq(rt_pg_exec(c, 0, 2, vals, NULL, NULL, 0, &r, state), RT_OK);
+        cr_assert_eq(PQntuples(r), 21);
+        cr_assert_eq(atoi(PQgetvalue(r, 0, 0)), i * 10 + 1);
+        PQclear(r);
+    }
+    cr_assert_eq(rt_pg_exec(c, 1, 0, NULL, NULL, NULL, 0, &r, state), RT_OK);
+    *generic = atol(PQgetvalue(r, 0, 0));
+    *custom = atol(PQgetvalue(r, 0, 1));
+    PQclear(r);
+    cr_assert_eq(rt_pg_exec(c, 2, 0, NULL, NULL, NULL, 0, &r, state), RT_OK);
+    snprintf(mode, 32, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+}
+
+Test(pg, plan_cache_mode_reaches_the_sessions, .init = quiet_logs, .timeout = 30)
+{
+    PGconn *raw = raw_conn(db_url());
+    plan_table(raw);
+    long generic, custom;
+    char mode[32];
+    const char *modes[] = { NULL, "force_generic_plan" };
+    for (int m = 0; m < 2; m++) {
+        rt_pg_opts o = base_opts(db_url(), 1, plan_stmts, 3);
+        o.plan_cache_mode = modes[m];
+        rt_pg_pool *p = rt_pg_pool_new(&o);
+        cr_assert_not_null(p);
+        rt_status st;
+        rt_pg_conn *c = rt_pg_acquire(p, &st);
+        cr_assert_not_null(c, "acquire: %s", rt_status_name(st));
+        plans_after_8(c, &generic, &custom, mode);
+        if (modes[m]) {
+            cr_assert_str_eq(mode, "force_generic_plan");
+            cr_assert_eq(custom, 0, "planned %ld times for its parameters", custom);
+            cr_assert_eq(generic, 8);
+        } else {
+            /* the server's default: a custom plan every time (why the option exists) */
+            cr_assert_str_eq(mode, "auto");
+            cr_assert_eq(custom, 8, "generic %ld, custom %ld", generic, custom);
+        }
+        rt_pg_release(p, c);
+        rt_pg_pool_free(p);
+    }
+
+    /* The URL's options come after ours. */
+    char ci[1024];
+    conninfo_with(ci, sizeof ci, "options", "-c plan_cache_mode=force_custom_plan", NULL, NULL);
+    rt_pg_opts o = base_opts(ci, 1, plan_stmts, 3);
+    o.plan_cache_mode = "force_generic_plan";
+    rt_pg_pool *p = rt_pg_pool_new(&o);
+    cr_assert_not_null(p);
+    rt_status st;
+    rt_pg_conn *c = rt_pg_acquire(p, &st);
+    cr_assert_not_null(c, "acquire: %s", rt_status_name(st));
+    plans_after_8(c, &generic, &custom, mode);
+    cr_assert_str_eq(mode, "force_custom_plan");
+    cr_assert_eq(generic, 0);
+    rt_pg_release(p, c);
+    rt_pg_pool_free(p);
+
+    /* Anything else is refused before it reaches the options string. */
+    o = base_opts(db_url(), 1, NULL, 0);
+    o.plan_cache_mode = "auto -c work_mem=1TB";
+    cr_assert_null(rt_pg_pool_new(&o));
+    cr_assert(!rt_pg_plan_cache_mode_ok(""));
+    cr_assert(rt_pg_plan_cache_mode_ok("auto"));
+
+    char drop[64];
+    snprintf(drop, sizeof drop, "DROP TABLE plan_t_%d", (int)getpid());
+    raw_exec(raw, drop);
+    PQfinish(raw);
+}
+
 typedef struct hammer_arg {
     rt_pg_pool *p;
     int ok, fail;
