@@ -84,8 +84,11 @@ struct rt_pg_pool {
     unsigned pipe_size;           /* pipelined connections per event loop; 0: none */
     unsigned connect_timeout_ms;
     pipe_set *sets;               /* under mu: every loop's pipe set, freed with the pool */
-    bool *reads;                  /* per statement: a plain SELECT (pipe_pick) */
+    unsigned char *kinds;         /* per statement: Q_READ, Q_WRITE or Q_GROUP */
 };
+
+/* How a statement travels in a pipeline (pipe_pick, pipe_send). */
+enum { Q_READ, Q_WRITE, Q_GROUP };
 
 /* ================================================================ helpers */
 
@@ -244,11 +247,13 @@ rt_pg_pool *rt_pg_pool_new(const rt_pg_opts *opts)
     if (!build_params(p, opts))
         goto fail;
 
-    p->reads = calloc(p->nstmts ? p->nstmts : 1, sizeof *p->reads);
-    if (!p->reads)
+    p->kinds = calloc(p->nstmts ? p->nstmts : 1, sizeof *p->kinds);
+    if (!p->kinds)
         goto fail;
     for (size_t i = 0; i < p->nstmts; i++)
-        p->reads[i] = is_select(p->stmts[i].sql);
+        p->kinds[i] = is_select(p->stmts[i].sql) ? Q_READ
+                      : p->stmts[i].group_commit ? Q_GROUP
+                                                 : Q_WRITE;
     p->conns = calloc(p->size, sizeof *p->conns);
     p->live = calloc(p->size, sizeof *p->live);
     p->empty = calloc(p->size, sizeof *p->empty);
@@ -271,7 +276,7 @@ fail:
     if (mu_ok)
         pthread_mutex_destroy(&p->mu);
     free_params(p);
-    free(p->reads);
+    free(p->kinds);
     free(p->conns);
     free(p->live);
     free(p->empty);
@@ -298,7 +303,7 @@ void rt_pg_pool_free(rt_pg_pool *p)
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
     free_params(p);
-    free(p->reads);
+    free(p->kinds);
     free(p->conns);
     free(p->live);
     free(p->empty);
@@ -624,8 +629,9 @@ typedef struct pq_wait {
     int result_format;
     /* what came back */
     int nres, nnull;         /* results expected (each ends with a NULL), NULLs seen */
-    bool at_sync;            /* done at its own sync point (a write, the preparation),
-                                not at its last NULL (a read) */
+    bool at_sync;            /* done at the sync point after it (a write, the
+                                preparation), not at its last NULL (a read) */
+    bool grouped;            /* a write sent into its connection's open group */
     int retries;             /* resent after its segment was aborted by another query */
     bool read;               /* not counted in its connection's nwrites */
     PGresult *res, *err;
@@ -651,7 +657,8 @@ typedef struct pipe_conn {
     int64_t connect_deadline;
     bool doomed;             /* the server said FATAL while idle */
     bool flush;              /* output may be pending */
-    bool unsynced;           /* reads sent since the last sync point */
+    bool unsynced;           /* reads or grouped writes sent since the last sync point */
+    unsigned group;          /* grouped writes among them (0: they are reads) */
     pq_wait prep;            /* the statements' preparation */
     char err[ERR_MAX];
 } pipe_conn;
@@ -689,6 +696,7 @@ static void pipe_fail(pipe_conn *pc, rt_status st, const char *msg)
     pc->doomed = false;
     pc->flush = false;
     pc->unsynced = false;
+    pc->group = 0;
     pq_wait *lists[2] = { pc->head, pc->qhead };
     pc->head = pc->tail = pc->qhead = pc->qtail = NULL;
     pc->n = 0;
@@ -722,17 +730,22 @@ static void append(pq_wait **head, pq_wait **tail, pq_wait *w)
  * pipe_tick ends the segment once per loop turn, so the backend answers a
  * batch with one flush and we read it with one recv. If a read in a segment
  * fails, the others in it come back PGRES_PIPELINE_ABORTED (not run) and are
- * sent again. A write gets a segment of its own (a sync before and after):
- * it commits at that sync, and nothing else may share its transaction.
+ * sent again. Grouped writes (Q_GROUP) share a segment the same way, and so
+ * one transaction, which commits at the sync pipe_tick sends (pipe_synced
+ * handles its failure). Any other write gets a segment of its own (a sync
+ * before and after): it commits at that sync, and nothing else shares its
+ * transaction.
  */
 static bool pipe_send(pipe_conn *pc, pq_wait *w)
 {
     rt_pg_pool *p = pc->set->pool;
     int ok = 1;
-    if (w->at_sync && pc->unsynced) {
+    bool alone = w->at_sync && !w->grouped;
+    if (pc->unsynced && (alone || w->grouped != (pc->group > 0))) {
         if (!PQpipelineSync(pc->pg))
             return false;
         pc->unsynced = false;
+        pc->group = 0;
     }
     if (w == &pc->prep) {
         for (size_t i = 0; i < p->nstmts && ok; i++)
@@ -747,11 +760,12 @@ static bool pipe_send(pipe_conn *pc, pq_wait *w)
     }
     if (!ok)
         return false;
-    if (w->at_sync) {
+    if (alone) {
         if (!PQpipelineSync(pc->pg))
             return false;
     } else {
         pc->unsynced = true;
+        pc->group += w->grouped;
     }
     append(&pc->head, &pc->tail, w);
     pc->flush = true;
@@ -912,54 +926,106 @@ static bool pipe_complete(pipe_conn *pc, pq_wait *w)
     return true;
 }
 
+/*
+ * A sync point arrived: the waits at the head that have all their results
+ * and complete at a sync are the segment it ends (none for a segment of
+ * reads, which completed at their last NULL). A group whose transaction
+ * failed was rolled back as a whole, so the results its members saw mean
+ * nothing: each is sent again alone (a sync before and after) and gets the
+ * outcome of its own statement. False when the connection was dropped.
+ */
+static bool pipe_synced(pipe_conn *pc)
+{
+    unsigned k = 0;
+    bool failed = false;
+    for (pq_wait *w = pc->head; w && w->at_sync && w->nnull >= w->nres; w = w->next) {
+        failed |= w->err != NULL;
+        k++;
+    }
+    if (k > 1 && failed) {
+        pq_wait *w = pc->head;
+        for (unsigned i = 0; i < k; i++) {
+            pq_wait *next = w->next;
+            PQclear(w->err);
+            PQclear(w->res);
+            w->err = w->res = NULL;
+            w->nnull = 0;
+            w->grouped = false;
+            w->retries++;
+            pc->head = next;
+            if (!pc->head)
+                pc->tail = NULL;
+            if (!pipe_send(pc, w)) {
+                /* w and the rest of the group are ours again: fail them */
+                for (unsigned j = i; j < k; j++, w = next) {
+                    next = w->next;
+                    append(&pc->qhead, &pc->qtail, w);
+                }
+                pipe_fail(pc, RT_E_UNAVAILABLE, PQerrorMessage(pc->pg));
+                return false;
+            }
+            w = next;
+        }
+        return true;
+    }
+    for (unsigned i = 0; i < k; i++)
+        if (!pipe_complete(pc, pc->head))
+            return false;
+    return true;
+}
+
 /* Results in order: each query's results with a NULL after each; sync
  * points in between. A read is done at its last NULL, a write at the sync
- * that follows it. */
+ * that ends its segment. */
 static void pipe_results(pipe_conn *pc)
 {
     while (pc->head && pc->pg && !PQisBusy(pc->pg)) {
-        pq_wait *w = pc->head;
         PGresult *r = PQgetResult(pc->pg);
         if (r && PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
             PQclear(r);
-            if (w->nnull >= w->nres && w->at_sync && !pipe_complete(pc, w))
+            if (!pipe_synced(pc))
                 return;
-            continue; /* else the end of a segment of reads */
-        }
-        if (w->nnull < w->nres) {
-            if (!r) {
-                if (++w->nnull == w->nres && !w->at_sync && !pipe_complete(pc, w))
-                    return;
-                continue;
-            }
-            switch (PQresultStatus(r)) {
-            case PGRES_TUPLES_OK:
-            case PGRES_COMMAND_OK:
-                if (!w->res)
-                    w->res = r;
-                else
-                    PQclear(r);
-                break;
-            case PGRES_FATAL_ERROR:
-            case PGRES_NONFATAL_ERROR:
-            case PGRES_PIPELINE_ABORTED:
-                if (!w->err)
-                    w->err = r;
-                else
-                    PQclear(r);
-                break;
-            default:
-                PQclear(r);
-                pipe_fail(pc, RT_E_UNAVAILABLE, "pipeline out of step");
-                return;
-            }
             continue;
         }
-        if (!r)
-            break; /* a write waits for its sync, which has not arrived */
-        PQclear(r);
-        pipe_fail(pc, RT_E_UNAVAILABLE, "pipeline out of step");
-        return;
+        /* the first query still taking results (the ones before it wait
+         * for their sync point) */
+        pq_wait *w = pc->head;
+        while (w && w->nnull >= w->nres)
+            w = w->next;
+        if (!w) {
+            if (!r)
+                break; /* the sync has not arrived */
+            PQclear(r);
+            pipe_fail(pc, RT_E_UNAVAILABLE, "pipeline out of step");
+            return;
+        }
+        if (!r) {
+            /* a read is done here; it is the head: all before it completed */
+            if (++w->nnull == w->nres && !w->at_sync && !pipe_complete(pc, w))
+                return;
+            continue;
+        }
+        switch (PQresultStatus(r)) {
+        case PGRES_TUPLES_OK:
+        case PGRES_COMMAND_OK:
+            if (!w->res)
+                w->res = r;
+            else
+                PQclear(r);
+            break;
+        case PGRES_FATAL_ERROR:
+        case PGRES_NONFATAL_ERROR:
+        case PGRES_PIPELINE_ABORTED:
+            if (!w->err)
+                w->err = r;
+            else
+                PQclear(r);
+            break;
+        default:
+            PQclear(r);
+            pipe_fail(pc, RT_E_UNAVAILABLE, "pipeline out of step");
+            return;
+        }
     }
 }
 
@@ -1001,6 +1067,7 @@ static int pipe_tick(void *ctx)
                 continue;
             }
             pc->unsynced = false;
+            pc->group = 0;
             pc->flush = true;
         }
         if (pc->state == PC_READY && pc->flush) {
@@ -1118,19 +1185,22 @@ static pipe_set *pipe_set_here(rt_pg_pool *p)
  * with fewer than PIPE_DEPTH in flight and no write (it would wait for the
  * write's commit): a backend that finds several queries
  * waiting runs them back to back, one wake-up and one read for many. A
- * write goes to the ready connection with the fewest in flight: it commits at
+ * grouped write joins a group this turn has opened, up to PIPE_DEPTH. Any
+ * other write goes to the ready connection with the fewest in flight: it commits at
  * its sync and waits for the WAL flush, and a write queued behind it on the
  * same connection would wait for that flush too, while writes on separate
  * connections share one flush (group commit). An empty slot is opened while
  * no ready connection takes the query without waiting. NULL (err set) when
  * none is ready or connecting and a new connection fails at once.
  */
-static pipe_conn *pipe_pick(pipe_set *ps, bool read, char *err)
+static pipe_conn *pipe_pick(pipe_set *ps, int kind, char *err)
 {
     pipe_conn *best = NULL, *connecting = NULL, *empty = NULL;
     for (unsigned i = 0; i < ps->n; i++) {
         pipe_conn *pc = &ps->conns[i];
-        if (pc->state == PC_READY && read && pc->n < PIPE_DEPTH && pc->nwrites == 0)
+        if (pc->state == PC_READY && kind == Q_READ && pc->n < PIPE_DEPTH && pc->nwrites == 0)
+            return pc;
+        if (pc->state == PC_READY && kind == Q_GROUP && pc->group && pc->group < PIPE_DEPTH)
             return pc;
         if (pc->state == PC_READY && (!best || pc->n < best->n))
             best = pc;
@@ -1151,7 +1221,7 @@ static pipe_conn *pipe_pick(pipe_set *ps, bool read, char *err)
     return NULL;
 }
 
-static rt_status pipe_exec(rt_pg_conn *h, const char *stmt, const char *sql, bool read,
+static rt_status pipe_exec(rt_pg_conn *h, const char *stmt, const char *sql, int kind,
                            int nparams,
                            const char *const *values, const int *lengths, const int *formats,
                            int result_format, PGresult **out, char sqlstate[6])
@@ -1161,13 +1231,15 @@ static rt_status pipe_exec(rt_pg_conn *h, const char *stmt, const char *sql, boo
         copy_err(h->err, "the server is stopping");
         return RT_E_UNAVAILABLE;
     }
-    pipe_conn *pc = pipe_pick(ps, read, h->err);
+    pipe_conn *pc = pipe_pick(ps, kind, h->err);
+    bool read = kind == Q_READ;
     if (!pc)
         return RT_E_UNAVAILABLE;
     pq_wait w = {
         .co = rt_co_self(), .what = stmt ? stmt : "query", .stmt = stmt, .sql = sql,
         .nparams = nparams, .values = values, .lengths = lengths, .formats = formats,
-        .result_format = result_format, .nres = 1, .at_sync = !read, .read = read, .errbuf = h->err,
+        .result_format = result_format, .nres = 1, .at_sync = !read, .grouped = kind == Q_GROUP, .read = read,
+        .errbuf = h->err,
         .deadline = deadline_after(ps->pool->query_timeout_ms),
     };
     if (pc->state == PC_READY) {
@@ -1316,7 +1388,7 @@ rt_status rt_pg_exec(rt_pg_conn *c, size_t stmt, int nparams,
     }
     const rt_pg_stmt *s = &p->stmts[stmt];
     if (c->pipe)
-        return pipe_exec(c, s->name, NULL, p->reads[stmt], nparams, values, lengths, formats,
+        return pipe_exec(c, s->name, NULL, p->kinds[stmt], nparams, values, lengths, formats,
                          result_format, out, sqlstate);
     if (c->broken || !c->pg || PQstatus(c->pg) != CONNECTION_OK) {
         c->broken = true;
@@ -1338,7 +1410,7 @@ rt_status rt_pg_ping(rt_pg_pool *p)
         return st;
     PGresult *r = NULL;
     if (c->pipe) {
-        st = pipe_exec(c, NULL, "SELECT 1", true, 0, NULL, NULL, NULL, 0, &r, NULL);
+        st = pipe_exec(c, NULL, "SELECT 1", Q_READ, 0, NULL, NULL, NULL, 0, &r, NULL);
         PQclear(r);
         rt_pg_release(p, c);
         return st;

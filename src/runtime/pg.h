@@ -27,6 +27,15 @@ typedef struct rt_pg_stmt {
     const char *name;
     const char *sql;
     int nparams;
+    /* Pipelines only: a write that may commit in one transaction with the
+     * other group_commit writes its loop sends in the same turn (one commit
+     * and one WAL flush for all of them). If any of them fails, the whole
+     * transaction is rolled back and each is run again alone, so every
+     * caller still gets the outcome of its own statement. Only for
+     * statements that are independent of each other (an INSERT of a new
+     * row, say), and never for ones that take row locks in an order that
+     * two such transactions could cross. */
+    bool group_commit;
 } rt_pg_stmt;
 
 typedef struct rt_pg_opts {

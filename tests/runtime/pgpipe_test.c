@@ -221,35 +221,70 @@ Test(pgpipe, a_failing_query_fails_alone, .init = quiet_logs, .timeout = 60)
 
 static long raw_long(PGconn *pg, const char *sql);
 
-/* Writes commit alone: a unique violation among concurrent INSERTs (and
- * reads between them) rolls back nothing but itself. */
-Test(pgpipe, writes_commit_alone, .init = quiet_logs, .timeout = 60)
+/* A table of unique keys for the write tests (named after the pid: test
+ * processes run in parallel) and a raw connection to look at it. */
+typedef struct wtable {
+    PGconn *raw;
+    char ins[160], ins_txid[160], count[128], drop[96];
+} wtable;
+
+static void wtable_make(wtable *t)
 {
-    char table[64], create[160], ins[160], count[128], drop[96];
+    char table[64], create[160];
     snprintf(table, sizeof table, "pp_w_%d", (int)getpid());
     snprintf(create, sizeof create, "CREATE TABLE %s (k int PRIMARY KEY)", table);
-    snprintf(ins, sizeof ins, "INSERT INTO %s (k) VALUES ($1::int4) RETURNING k", table);
-    snprintf(count, sizeof count, "SELECT count(*) FROM %s", table);
-    snprintf(drop, sizeof drop, "DROP TABLE IF EXISTS %s", table);
-    PGconn *raw = PQconnectdb(db_url());
-    cr_assert_eq(PQstatus(raw), CONNECTION_OK);
-    PQclear(PQexec(raw, drop));
-    PGresult *cr = PQexec(raw, create);
-    cr_assert_eq(PQresultStatus(cr), PGRES_COMMAND_OK, "%s", PQerrorMessage(raw));
+    snprintf(t->ins, sizeof t->ins, "INSERT INTO %s (k) VALUES ($1::int4) RETURNING k", table);
+    snprintf(t->ins_txid, sizeof t->ins_txid,
+             "INSERT INTO %s (k) VALUES ($1::int4) RETURNING txid_current()", table);
+    snprintf(t->count, sizeof t->count, "SELECT count(*) FROM %s", table);
+    snprintf(t->drop, sizeof t->drop, "DROP TABLE IF EXISTS %s", table);
+    t->raw = PQconnectdb(db_url());
+    cr_assert_eq(PQstatus(t->raw), CONNECTION_OK);
+    PQclear(PQexec(t->raw, t->drop));
+    PGresult *cr = PQexec(t->raw, create);
+    cr_assert_eq(PQresultStatus(cr), PGRES_COMMAND_OK, "%s", PQerrorMessage(t->raw));
     PQclear(cr);
+}
 
-    rt_pg_stmt ws[2] = { { "w_ins", ins, 1 }, { "w_add", "SELECT $1::int4 + 1", 1 } };
+static void wtable_drop(wtable *t)
+{
+    PQclear(PQexec(t->raw, t->drop));
+    PQfinish(t->raw);
+}
+
+static rt_pg_pool *wpool(rt_pg_stmt *ws, size_t n)
+{
     rt_pg_opts o = { .conninfo = db_url(), .size = 4, .wait_ms = 2000, .query_timeout_ms = 5000,
-                     .connect_timeout_s = 2, .stmts = ws, .nstmts = 2, .pipe_size = 3 };
+                     .connect_timeout_s = 2, .stmts = ws, .nstmts = n, .pipe_size = 3 };
     rt_pg_pool *p = rt_pg_pool_new(&o);
     cr_assert_not_null(p);
+    return p;
+}
+
+static job wjob(rt_pg_pool *p, size_t stmt, long arg)
+{
+    job j = { .p = p, .stmt = stmt, .nparams = 1, .st = RT_E_INTERNAL };
+    snprintf(j.arg, sizeof j.arg, "%ld", arg);
+    return j;
+}
+
+/* Each write gets the outcome of its own statement: a unique violation
+ * among concurrent INSERTs (and reads between them) rolls back nothing but
+ * itself, whether the INSERTs commit alone or in groups (a group that fails
+ * is run again one by one). */
+static void writes_outcomes(bool group)
+{
+    wtable t;
+    wtable_make(&t);
+    rt_pg_stmt ws[2] = { { "w_ins", t.ins, 1, .group_commit = group },
+                         { "w_add", "SELECT $1::int4 + 1", 1, false } };
+    rt_pg_pool *p = wpool(ws, 2);
     loop l;
     loop_init(&l);
     enum { N = 60 };
     static job jobs[N];
     for (int i = 0; i < N; i++) {
-        jobs[i] = (job){ .p = p, .stmt = i % 3 == 2 ? 1u : 0u, .nparams = 1, .st = RT_E_INTERNAL };
-        snprintf(jobs[i].arg, sizeof jobs[i].arg, "%d", i % 3 == 2 ? i : i % 20);
+        jobs[i] = wjob(p, i % 3 == 2 ? 1u : 0u, i % 3 == 2 ? i : i % 20);
         start(&jobs[i]);
     }
     loop_run(&l, 20000);
@@ -261,6 +296,7 @@ Test(pgpipe, writes_commit_alone, .init = quiet_logs, .timeout = 60)
                          jobs[i].err);
             cr_assert_eq(atol(jobs[i].value), i + 1L);
         } else if (jobs[i].st == RT_OK) {
+            cr_assert_eq(atol(jobs[i].value), i % 20, "insert %d returned its own row", i);
             ok++;
         } else {
             cr_assert_eq(jobs[i].st, RT_E_INTERNAL, "insert %d: %s", i, rt_status_name(jobs[i].st));
@@ -270,13 +306,129 @@ Test(pgpipe, writes_commit_alone, .init = quiet_logs, .timeout = 60)
     }
     cr_assert_eq(ok, 20, "one insert per key succeeds");
     cr_assert_eq(dup, 20, "the second insert of a key is a unique violation");
-    cr_assert_eq(raw_long(raw, count), 20, "every successful insert is committed");
-    PQclear(PQexec(raw, drop));
-    PQfinish(raw);
+    cr_assert_eq(raw_long(t.raw, t.count), 20, "every successful insert is committed");
     loop_end(&l);
     for (int i = 0; i < N; i++)
         rt_co_free(jobs[i].co);
     rt_pg_pool_free(p);
+    wtable_drop(&t);
+}
+
+Test(pgpipe, writes_commit_alone, .init = quiet_logs, .timeout = 60)
+{
+    writes_outcomes(false);
+}
+
+Test(pgpipe, grouped_writes_keep_their_own_outcomes, .init = quiet_logs, .timeout = 60)
+{
+    writes_outcomes(true);
+}
+
+/* group_commit INSERTs started in one loop turn share transactions (at
+ * most PIPE_DEPTH, 16, per group); plain ones get one each. */
+Test(pgpipe, grouped_writes_share_a_transaction, .init = quiet_logs, .timeout = 60)
+{
+    wtable t;
+    wtable_make(&t);
+    for (int group = 0; group < 2; group++) {
+        char truncate[64];
+        snprintf(truncate, sizeof truncate, "TRUNCATE pp_w_%d", (int)getpid());
+        PQclear(PQexec(t.raw, truncate));
+        rt_pg_stmt ws[1] = { { "w_ins", t.ins_txid, 1, .group_commit = group } };
+        rt_pg_pool *p = wpool(ws, 1);
+        loop l;
+        loop_init(&l);
+        enum { N = 20 };
+        static job jobs[N];
+        /* first open the loop's connections, so that the next turn finds
+         * them all ready */
+        for (int i = 0; i < 3; i++) {
+            jobs[i] = wjob(p, 0, 1000 + i);
+            start(&jobs[i]);
+        }
+        loop_run(&l, 10000);
+        for (int i = 0; i < N; i++) {
+            rt_co *co = jobs[i].co;
+            jobs[i] = wjob(p, 0, i);
+            jobs[i].co = co;
+            start(&jobs[i]);
+        }
+        loop_run(&l, 10000);
+        cr_assert_eq(pending, 0u);
+        int distinct = 0;
+        for (int i = 0; i < N; i++) {
+            cr_assert_eq(jobs[i].st, RT_OK, "insert %d: %s (%s)", i, rt_status_name(jobs[i].st),
+                         jobs[i].err);
+            bool seen = false;
+            for (int k = 0; k < i && !seen; k++)
+                seen = strcmp(jobs[k].value, jobs[i].value) == 0;
+            distinct += !seen;
+        }
+        if (group)
+            cr_assert_eq(distinct, 2, "20 grouped inserts in %d transactions, expected 16 + 4",
+                         distinct);
+        else
+            cr_assert_eq(distinct, N, "20 plain inserts in %d transactions", distinct);
+        cr_assert_eq(raw_long(t.raw, t.count), N + 3);
+        loop_end(&l);
+        for (int i = 0; i < N; i++) {
+            rt_co_free(jobs[i].co);
+            jobs[i].co = NULL;
+        }
+        rt_pg_pool_free(p);
+    }
+    wtable_drop(&t);
+}
+
+/* Two groups on two connections insert the same two keys in opposite
+ * orders: they wait on each other (PostgreSQL breaks the deadlock after
+ * deadlock_timeout) or one sees the other's keys; either way its group is
+ * run again alone, each key is inserted once and every insert gets its
+ * own answer. */
+Test(pgpipe, crossing_groups_resolve, .init = quiet_logs, .timeout = 60)
+{
+    wtable t;
+    wtable_make(&t);
+    rt_pg_stmt ws[1] = { { "w_ins", t.ins, 1, .group_commit = true } };
+    rt_pg_pool *p = wpool(ws, 1);
+    loop l;
+    loop_init(&l);
+    enum { N = 32 };
+    static job jobs[N];
+    for (int i = 0; i < 3; i++) {
+        jobs[i] = wjob(p, 0, 1000 + i);
+        start(&jobs[i]);
+    }
+    loop_run(&l, 10000);
+    /* group A: 1, 100..113, 2; group B: 2, 200..213, 1 */
+    for (int i = 0; i < N; i++) {
+        long k = i == 0 || i == 31 ? 1 : i == 15 || i == 16 ? 2 : i < 16 ? 100 + i : 200 + i;
+        rt_co *co = jobs[i].co;
+        jobs[i] = wjob(p, 0, k);
+        jobs[i].co = co;
+        start(&jobs[i]);
+    }
+    loop_run(&l, 20000);
+    cr_assert_eq(pending, 0u);
+    int ok = 0, dup = 0;
+    for (int i = 0; i < N; i++) {
+        if (jobs[i].st == RT_OK) {
+            ok++;
+            continue;
+        }
+        cr_assert(i == 0 || i == 15 || i == 16 || i == 31, "insert %d: %s (%s)", i,
+                  rt_status_name(jobs[i].st), jobs[i].err);
+        cr_assert_str_eq(jobs[i].sqlstate, "23505", "insert %d: %s", i, jobs[i].err);
+        dup++;
+    }
+    cr_assert_eq(dup, 2, "keys 1 and 2 are inserted once each");
+    cr_assert_eq(ok, N - 2);
+    cr_assert_eq(raw_long(t.raw, t.count), N - 2 + 3);
+    loop_end(&l);
+    for (int i = 0; i < N; i++)
+        rt_co_free(jobs[i].co);
+    rt_pg_pool_free(p);
+    wtable_drop(&t);
 }
 
 static long raw_long(PGconn *pg, const char *sql)
