@@ -242,7 +242,7 @@ Test(pg, unique_violation_reports_sqlstate, .init = quiet_logs, .timeout = 30)
     raw_exec(raw, ddl);
 
     snprintf(ins, sizeof ins, "INSERT INTO %s (id) VALUES ($1::int4)", table);
-    rt_pg_stmt s[1] = { { "t_ins", ins, 1 } };
+    rt_pg_stmt s[1] = { { "t_ins", ins, 1, false } };
     rt_pg_opts o = base_opts(db_url(), 1, s, 1);
     rt_pg_pool *p = rt_pg_pool_new(&o);
     rt_status st;
@@ -626,7 +626,7 @@ Test(pg, client_deadline_when_server_is_silent, .init = quiet_logs, .timeout = 3
 
 Test(pg, bad_statement_or_config, .init = quiet_logs, .timeout = 30)
 {
-    rt_pg_stmt bad[1] = { { "t_bad", "SELEC 1", 0 } };
+    rt_pg_stmt bad[1] = { { "t_bad", "SELEC 1", 0, false } };
     rt_pg_opts o = base_opts(db_url(), 1, bad, 1);
     rt_pg_pool *p = rt_pg_pool_new(&o);
     rt_status st = RT_OK;
@@ -663,9 +663,9 @@ static void plan_table(PGconn *raw)
     snprintf(plan_sql[1], sizeof plan_sql[1],
              "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 't_page'");
     snprintf(plan_sql[2], sizeof plan_sql[2], "SELECT current_setting('plan_cache_mode')");
-    plan_stmts[0] = (rt_pg_stmt){ "t_page", plan_sql[0], 2 };
-    plan_stmts[1] = (rt_pg_stmt){ "t_plans", plan_sql[1], 0 };
-    plan_stmts[2] = (rt_pg_stmt){ "t_mode", plan_sql[2], 0 };
+    plan_stmts[0] = (rt_pg_stmt){ "t_page", plan_sql[0], 2, false };
+    plan_stmts[1] = (rt_pg_stmt){ "t_plans", plan_sql[1], 0, false };
+    plan_stmts[2] = (rt_pg_stmt){ "t_mode", plan_sql[2], 0, false };
 }
 
 /* Run t_page 8 times on c; generic and custom plans PostgreSQL counted. */
