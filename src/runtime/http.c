@@ -74,7 +74,6 @@
 #define CTX_FREE_MAX 256             /* recycled request contexts kept per loop */
 #define CTX_KEEP_BODY (64 * 1024)    /* larger body buffers are freed on recycle */
 #define DRAIN_POLL_NS (2 * 1000000L) /* rt_server_stop's polling interval */
-#define CONN_MEMORY (16 * 1024)      /* MHD's per-connection pool: request head + I/O buffers */
 #define JOB_ARENA_CHUNK (8 * 1024)   /* first arena chunk of a worker job */
 #define JOB_FREE_MAX 128             /* recycled jobs kept per loop */
 #define CO_STACK (256 * 1024)        /* per coroutine; untouched pages cost nothing */
@@ -1172,7 +1171,8 @@ static struct MHD_Daemon *start_daemon(rt_server *s, rt_loop *l, bind_addr *a)
         /* MHD zeroes a connection's whole memory pool between keep-alive
          * requests: at the default 32 KiB that memset was 9 % of the
          * server's CPU on cached GETs, and 512 connections held 16 MiB. */
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        s->o.conn_memory ? s->o.conn_memory : (size_t)RT_CONN_MEMORY_DEFAULT,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
         MHD_OPTION_END);

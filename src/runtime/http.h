@@ -95,12 +95,19 @@ void rt_resp_error(rt_req *req, rt_resp *resp, rt_status st, const char *msg);
 
 typedef struct rt_server rt_server;
 
+/* libmicrohttpd clears a connection's memory for every request, so its size
+ * is paid per request; 8 KiB holds a request head of about 7 KiB. */
+#define RT_CONN_MEMORY_DEFAULT 8192
+
 typedef struct rt_server_opts {
     const char *bind_addr;   /* IPv4 or IPv6 literal, e.g. "127.0.0.1" */
     uint16_t port;           /* 0: the kernel picks (see rt_server_port) */
     unsigned threads;        /* event-loop threads, >= 1 */
     size_t body_limit;       /* bytes; larger bodies get 413 */
     unsigned conn_timeout_s; /* idle keep-alive / slow client timeout */
+    size_t conn_memory;      /* bytes of libmicrohttpd's memory per connection: request
+                                line, headers and I/O buffers (a head that does not fit
+                                gets 431); 0: RT_CONN_MEMORY_DEFAULT */
     unsigned max_conns;      /* concurrent connections, whole server */
     rt_handler_fn handler;
     void *app;

@@ -135,6 +135,7 @@ static int log_fd = -1;
 static unsigned g_workers;
 static rt_blocks_fn g_blocks;
 static bool g_coroutines;
+static size_t g_conn_memory; /* 0: the runtime's default */
 
 static rt_server *start_server(unsigned threads)
 {
@@ -153,6 +154,7 @@ static rt_server *start_server(unsigned threads)
         .workers = g_workers,
         .blocks = g_blocks,
         .coroutines = g_coroutines,
+        .conn_memory = g_conn_memory,
     };
     char err[256] = "";
     rt_server *s = rt_server_start(&o, err, sizeof err);
@@ -732,6 +734,36 @@ Test(http, query_and_headers, .timeout = 30)
     cr_expect(strstr(R.body, "\"name\":\"\",\"has_name\":0,\"upper\":\"only-upper\""), "%s",
               R.body);
     rt_server_stop(s, 1000);
+}
+
+/* A request head with one header of n bytes; the status it gets. */
+static int head_of(uint16_t port, size_t n)
+{
+    static char req[32768];
+    int k = snprintf(req, sizeof req, "GET /query HTTP/1.1\r\nHost: x\r\nX-Foo: ");
+    cr_assert(n + (size_t)k + 8 < sizeof req);
+    memset(req + k, 'a', n);
+    memcpy(req + k + n, "\r\n\r\n", 5);
+    roundtrip(port, req, &R);
+    return R.status;
+}
+
+/* The connection memory bounds the request head: about 7 KiB of headers by
+ * default (libmicrohttpd answers 431 beyond), more when configured. */
+Test(http, request_head_limit_follows_conn_memory, .timeout = 30)
+{
+    rt_server *s = start_server(1);
+    cr_expect_eq(head_of(rt_server_port(s), 6000), 200);
+    cr_expect(strstr(R.body, "\"foo\":\"aaaa"), "the header reached the handler");
+    cr_expect_eq(head_of(rt_server_port(s), 12000), 431);
+    rt_server_stop(s, 1000);
+
+    g_conn_memory = 16384;
+    s = start_server(1);
+    cr_expect_eq(head_of(rt_server_port(s), 12000), 200);
+    cr_expect_eq(head_of(rt_server_port(s), 20000), 431);
+    rt_server_stop(s, 1000);
+    g_conn_memory = 0;
 }
 
 Test(http, path_is_percent_decoded, .timeout = 30)
