@@ -691,53 +691,48 @@ static void plans_after_8(rt_pg_conn *c, long *generic, long *custom, char mode[
     PQclear(r);
 }
 
+/* plans_after_8 on a fresh pool over conninfo with plan_cache_mode mode. */
+static void plans_with(const char *conninfo, const char *mode, long *generic, long *custom,
+                       char got[32])
+{
+    rt_pg_opts o = base_opts(conninfo, 1, plan_stmts, 3);
+    o.plan_cache_mode = mode;
+    rt_pg_pool *p = rt_pg_pool_new(&o);
+    cr_assert_not_null(p);
+    rt_status st;
+    rt_pg_conn *c = rt_pg_acquire(p, &st);
+    cr_assert_not_null(c, "acquire: %s", rt_status_name(st));
+    plans_after_8(c, generic, custom, got);
+    rt_pg_release(p, c);
+    rt_pg_pool_free(p);
+}
+
 Test(pg, plan_cache_mode_reaches_the_sessions, .init = quiet_logs, .timeout = 30)
 {
     PGconn *raw = raw_conn(db_url());
     plan_table(raw);
     long generic, custom;
     char mode[32];
-    const char *modes[] = { NULL, "force_generic_plan" };
-    for (int m = 0; m < 2; m++) {
-        rt_pg_opts o = base_opts(db_url(), 1, plan_stmts, 3);
-        o.plan_cache_mode = modes[m];
-        rt_pg_pool *p = rt_pg_pool_new(&o);
-        cr_assert_not_null(p);
-        rt_status st;
-        rt_pg_conn *c = rt_pg_acquire(p, &st);
-        cr_assert_not_null(c, "acquire: %s", rt_status_name(st));
-        plans_after_8(c, &generic, &custom, mode);
-        if (modes[m]) {
-            cr_assert_str_eq(mode, "force_generic_plan");
-            cr_assert_eq(custom, 0, "planned %ld times for its parameters", custom);
-            cr_assert_eq(generic, 8);
-        } else {
-            /* the server's default: a custom plan every time (why the option exists) */
-            cr_assert_str_eq(mode, "auto");
-            cr_assert_eq(custom, 8, "generic %ld, custom %ld", generic, custom);
-        }
-        rt_pg_release(p, c);
-        rt_pg_pool_free(p);
-    }
+
+    /* the server's default: a custom plan every time (why the option exists) */
+    plans_with(db_url(), NULL, &generic, &custom, mode);
+    cr_assert_str_eq(mode, "auto");
+    cr_assert_eq(custom, 8, "generic %ld, custom %ld", generic, custom);
+
+    plans_with(db_url(), "force_generic_plan", &generic, &custom, mode);
+    cr_assert_str_eq(mode, "force_generic_plan");
+    cr_assert_eq(custom, 0, "planned %ld times for its parameters", custom);
+    cr_assert_eq(generic, 8);
 
     /* The URL's options come after ours. */
     char ci[1024];
     conninfo_with(ci, sizeof ci, "options", "-c plan_cache_mode=force_custom_plan", NULL, NULL);
-    rt_pg_opts o = base_opts(ci, 1, plan_stmts, 3);
-    o.plan_cache_mode = "force_generic_plan";
-    rt_pg_pool *p = rt_pg_pool_new(&o);
-    cr_assert_not_null(p);
-    rt_status st;
-    rt_pg_conn *c = rt_pg_acquire(p, &st);
-    cr_assert_not_null(c, "acquire: %s", rt_status_name(st));
-    plans_after_8(c, &generic, &custom, mode);
+    plans_with(ci, "force_generic_plan", &generic, &custom, mode);
     cr_assert_str_eq(mode, "force_custom_plan");
     cr_assert_eq(generic, 0);
-    rt_pg_release(p, c);
-    rt_pg_pool_free(p);
 
     /* Anything else is refused before it reaches the options string. */
-    o = base_opts(db_url(), 1, NULL, 0);
+    rt_pg_opts o = base_opts(db_url(), 1, NULL, 0);
     o.plan_cache_mode = "auto -c work_mem=1TB";
     cr_assert_null(rt_pg_pool_new(&o));
     cr_assert(!rt_pg_plan_cache_mode_ok(""));

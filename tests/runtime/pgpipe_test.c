@@ -268,6 +268,28 @@ static job wjob(rt_pg_pool *p, size_t stmt, long arg)
     return j;
 }
 
+/* Open the loop's three connections with three inserts (keys 1000..1002),
+ * so that the next turn finds them all ready. */
+static void warm_up(rt_pg_pool *p, loop *l, job *jobs)
+{
+    for (int i = 0; i < 3; i++) {
+        jobs[i] = wjob(p, 0, 1000 + i);
+        start(&jobs[i]);
+    }
+    loop_run(l, 10000);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(jobs[i].st, RT_OK, "warm-up insert: %s", jobs[i].err);
+}
+
+/* Start j again as an insert of key, on the coroutine it already has. */
+static void restart(job *j, rt_pg_pool *p, long key)
+{
+    rt_co *co = j->co;
+    *j = wjob(p, 0, key);
+    j->co = co;
+    start(j);
+}
+
 /* Each write gets the outcome of its own statement: a unique violation
  * among concurrent INSERTs (and reads between them) rolls back nothing but
  * itself, whether the INSERTs commit alone or in groups (a group that fails
@@ -340,19 +362,9 @@ Test(pgpipe, grouped_writes_share_a_transaction, .init = quiet_logs, .timeout = 
         loop_init(&l);
         enum { N = 20 };
         static job jobs[N];
-        /* first open the loop's connections, so that the next turn finds
-         * them all ready */
-        for (int i = 0; i < 3; i++) {
-            jobs[i] = wjob(p, 0, 1000 + i);
-            start(&jobs[i]);
-        }
-        loop_run(&l, 10000);
-        for (int i = 0; i < N; i++) {
-            rt_co *co = jobs[i].co;
-            jobs[i] = wjob(p, 0, i);
-            jobs[i].co = co;
-            start(&jobs[i]);
-        }
+        warm_up(p, &l, jobs);
+        for (int i = 0; i < N; i++)
+            restart(&jobs[i], p, i);
         loop_run(&l, 10000);
         cr_assert_eq(pending, 0u);
         int distinct = 0;
@@ -395,19 +407,11 @@ Test(pgpipe, crossing_groups_resolve, .init = quiet_logs, .timeout = 60)
     loop_init(&l);
     enum { N = 32 };
     static job jobs[N];
-    for (int i = 0; i < 3; i++) {
-        jobs[i] = wjob(p, 0, 1000 + i);
-        start(&jobs[i]);
-    }
-    loop_run(&l, 10000);
+    warm_up(p, &l, jobs);
     /* group A: 1, 100..113, 2; group B: 2, 200..213, 1 */
-    for (int i = 0; i < N; i++) {
-        long k = i == 0 || i == 31 ? 1 : i == 15 || i == 16 ? 2 : i < 16 ? 100 + i : 200 + i;
-        rt_co *co = jobs[i].co;
-        jobs[i] = wjob(p, 0, k);
-        jobs[i].co = co;
-        start(&jobs[i]);
-    }
+    for (int i = 0; i < N; i++)
+        restart(&jobs[i], p,
+                i == 0 || i == 31 ? 1 : i == 15 || i == 16 ? 2 : i < 16 ? 100 + i : 200 + i);
     loop_run(&l, 20000);
     cr_assert_eq(pending, 0u);
     int ok = 0, dup = 0;
