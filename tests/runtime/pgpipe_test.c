@@ -124,11 +124,17 @@ static void start(job *j)
         pending--;
 }
 
-static job mk(rt_pg_pool *p, size_t stmt, long arg)
+/* A job running statement stmt (nparams parameters, all arg) on p. */
+static job job_of(rt_pg_pool *p, size_t stmt, int nparams, long arg)
 {
-    job j = { .p = p, .stmt = stmt, .nparams = stmts[stmt].nparams, .st = RT_E_INTERNAL };
+    job j = { .p = p, .stmt = stmt, .nparams = nparams, .st = RT_E_INTERNAL };
     snprintf(j.arg, sizeof j.arg, "%ld", arg);
     return j;
+}
+
+static job mk(rt_pg_pool *p, size_t stmt, long arg)
+{
+    return job_of(p, stmt, stmts[stmt].nparams, arg);
 }
 
 /* The backend pid of the loop's (first) connection. */
@@ -261,11 +267,10 @@ static rt_pg_pool *wpool(rt_pg_stmt *ws, size_t n)
     return p;
 }
 
+/* The write tests' statements all take one parameter. */
 static job wjob(rt_pg_pool *p, size_t stmt, long arg)
 {
-    job j = { .p = p, .stmt = stmt, .nparams = 1, .st = RT_E_INTERNAL };
-    snprintf(j.arg, sizeof j.arg, "%ld", arg);
-    return j;
+    return job_of(p, stmt, 1, arg);
 }
 
 /* Open the loop's three connections with three inserts (keys 1000..1002),
