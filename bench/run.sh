@@ -20,6 +20,10 @@
 #  c_post_users       POST /users, a fresh valid user per request, POST_CONNS
 #  d_get_user_random  GET /users/{1..10000}, CONNS
 #  e_list_users       GET /users?limit=20&after={random}, CONNS
+#  a64_pair           GET /users/42 with CONNS again, right before a512: the
+#                     64-connection rate the 512 one is divided by (measured
+#                     seconds apart and after the same history, so machine
+#                     drift between (a) and the end of the run stays out)
 #  a512_get_user_hot  GET /users/42 with BIG_CONNS (ours, fasthttp, nginx)
 #  dmiss_get_user     GET /users/{1..10000} with the cache off (peer capi_nocache)
 # pgbench (-M prepared, PGBENCH_CLIENTS clients, -j1): our SELECT by id, our
@@ -131,15 +135,18 @@ peer_tests() { # which workloads a peer runs (TESTS, when set, filters them)
     all=$(peer_tests_all "$1")
     if [[ -z ${TESTS:-} ]]; then echo "$all"; return; fi
     local t
-    for t in $all; do [[ " $TESTS " == *" $t "* ]] && echo "$t"; done
+    for t in $all; do
+        # the 512-connection run brings the 64-connection run it is divided by
+        [[ " $TESTS " == *" $t "* || ($t == a64_pair && " $TESTS " == *" a512_get_user_hot "*) ]] && echo "$t"
+    done
 }
 peer_tests_all() {
     case $1 in
-    capi) echo "a_get_user_hot b_healthz c_post_users d_get_user_random e_list_users a512_get_user_hot" ;;
+    capi) echo "a_get_user_hot b_healthz c_post_users d_get_user_random e_list_users a64_pair a512_get_user_hot" ;;
     capi_nocache) echo "dmiss_get_user" ;;
-    capi*) echo "a_get_user_hot b_healthz c_post_users d_get_user_random e_list_users a512_get_user_hot" ;; # variants (PEER_CMD_)
-    nginx) echo "a_get_user_hot b_healthz c_post_users d_get_user_random e_list_users a512_get_user_hot" ;;
-    fasthttp) echo "a_get_user_hot b_healthz c_post_users d_get_user_random a512_get_user_hot" ;;
+    capi*) echo "a_get_user_hot b_healthz c_post_users d_get_user_random e_list_users a64_pair a512_get_user_hot" ;; # variants (PEER_CMD_)
+    nginx) echo "a_get_user_hot b_healthz c_post_users d_get_user_random e_list_users a64_pair a512_get_user_hot" ;;
+    fasthttp) echo "a_get_user_hot b_healthz c_post_users d_get_user_random a64_pair a512_get_user_hot" ;;
     *) echo "a_get_user_hot b_healthz c_post_users d_get_user_random" ;; # the Go peers have no list route
     esac
 }
@@ -261,13 +268,13 @@ bench_http() { # port
     wrk -t1 -c"$CONNS" -d1s "$base/healthz" >/dev/null 2>&1 || true
     local rss
     for t in $(peer_tests "$peer"); do
-        if [[ $t == a512_get_user_hot ]]; then
+        if [[ $t == a64_pair || ($t == a512_get_user_hot && -z ${rss:-}) ]]; then
             # Peak RSS over the workloads every server runs, before the 512-connection extra.
             rss=$(peak_rss_mib "$PEER_PID")
             printf '%s\t%s\tpeak_rss_mib\t-\t%s\t\t\t\t\t\n' "$round" "$peer" "$rss" >>"$TSV"
         fi
         case $t in
-        a_get_user_hot) run_wrk "$t" "$CONNS" "$base/users/42" ;;
+        a_get_user_hot | a64_pair) run_wrk "$t" "$CONNS" "$base/users/42" ;;
         a512_get_user_hot) run_wrk "$t" "$BIG_CONNS" "$base/users/42" ;;
         b_healthz) run_wrk "$t" "$CONNS" "$base/healthz" ;;
         c_post_users) run_wrk "$t" "$POST_CONNS" "$base/users" "$ROOT/bench/wrk/post_users.lua" "${RUNTAG}r${round}p${port}" ;;

@@ -92,6 +92,16 @@ def main(path):
                 rs.append(a[field] / b[field])
         return med(rs)
 
+    def scale512(who):
+        """512-connection rate over the 64-connection one: (median, per round)."""
+        per = []
+        for r in rounds:
+            a = http.get((who, "a64_pair"), {}).get(r) or http.get((who, "a_get_user_hot"), {}).get(r)
+            b = http.get((who, "a512_get_user_hot"), {}).get(r)
+            if a and b and a["rps"] > 0:
+                per.append(b["rps"] / a["rps"])
+        return med(per), per
+
     def ours_med(test, field, who=OURS):
         return med([v[field] for v in http.get((who, test), {}).values()])
 
@@ -154,6 +164,20 @@ def main(path):
             w(f"| {label} | " + " | ".join(cells) + " |")
         w("")
 
+    # 512 connections against 64, per server that ran both
+    scaled = [(p, scale512(p)) for p in [OURS] + variants + peers]
+    scaled = [(p, x) for p, x in scaled if x[0] is not None]
+    if scaled:
+        w("(a) with 512 connections over (a) with 64, per server: the 64-connection rate is the")
+        w("`a64_pair` run made just before the 512 one (the first (a) of the round when absent);")
+        w("median of the rounds, and each round's figure:")
+        w("")
+        w("| server | 512 / 64 | per round |")
+        w("|---|---:|---|")
+        for p, (m, per) in scaled:
+            w(f"| {p} | {m * 100:.0f} % | " + ", ".join(f"{x * 100:.0f} %" for x in per) + " |")
+        w("")
+
     # peak RSS
     if rss:
         w("| server | peak RSS MiB (median of rounds) |")
@@ -177,13 +201,7 @@ def main(path):
     for test in ("a_get_user_hot", "b_healthz"):
         checks.append((f"{test}: ≥ 1.3 × fasthttp", t_ge(results.get((test, "fasthttp")), 1.3)))
         checks.append((f"{test}: ≥ 1.0 × nginx", t_ge(results.get((test, "nginx")), 1.0)))
-    per = []  # 512-connection rate over the 64-connection rate, per round
-    for r in rounds:
-        a = http.get((OURS, "a_get_user_hot"), {}).get(r)
-        b = http.get((OURS, "a512_get_user_hot"), {}).get(r)
-        if a and b and a["rps"] > 0:
-            per.append(b["rps"] / a["rps"])
-    x512 = med(per)
+    x512 = scale512(OURS)[0]
     checks.append((f"a with 512 conns: ≥ 90 % of the 64-conn rate (median per round: {fnum(x512 and x512 * 100)} %), no errors",
                    None if x512 is None else (x512 >= 0.9 and results.get(("a512_get_user_hot", "err"), 1) == 0)))
     checks.append(("c: ≥ 3 × gin", t_ge(results.get(("c_post_users", "gin")), 3.0)))
