@@ -36,7 +36,7 @@ WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wshadow
 CPPFLAGS := -D_GNU_SOURCE -Isrc/runtime -Igenerated -Isrc/service -I$(PG_INC)
 CFLAGS := -std=c17 $(WARN) $(OPT) -MMD -MP
 LDFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE),)
-LDLIBS := -lmicrohttpd -lpq -lpcre2-8 -lpthread -lm
+LDLIBS := -lpq -lpcre2-8 -lpthread -lm
 
 RUNTIME_SRC := $(sort $(wildcard src/runtime/*.c))
 GEN_SRC := generated/api_types.gen.c generated/api_router.gen.c generated/api_spec.gen.c
@@ -156,9 +156,24 @@ $(FUZZ_BIN): $(FUZZ_SRC) $(wildcard src/runtime/*.h) generated/api.gen.h
 	$(Q)clang -std=c17 $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    $(CPPFLAGS) -o $@ $(FUZZ_SRC) -lm
 
-.PHONY: fuzz fuzz-replay
+# The HTTP/1.1 request parser on its own (head, chunked body, unescape),
+# seeded with a few heads and bodies: `make fuzz-h1`.
+H1_FUZZ_SEEDS ?= tests/fuzz/h1_seeds
+H1_FUZZ_BIN := build/fuzz/h1_fuzz
+H1_FUZZ_SRC := tests/fuzz/h1_fuzz.c src/runtime/h1.c
+
+$(H1_FUZZ_BIN): $(H1_FUZZ_SRC) src/runtime/h1.h
+	@mkdir -p $(@D)/h1_corpus
+	$(Q)clang -std=c17 $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    $(CPPFLAGS) -o $@ $(H1_FUZZ_SRC)
+
+.PHONY: fuzz fuzz-h1 fuzz-replay
 fuzz: $(FUZZ_BIN)
 	cd build/fuzz && ./json_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 corpus $(abspath $(FUZZ_SEEDS))
 
-fuzz-replay: $(FUZZ_BIN)
+fuzz-h1: $(H1_FUZZ_BIN)
+	cd build/fuzz && ./h1_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=8192 h1_corpus $(abspath $(H1_FUZZ_SEEDS))
+
+fuzz-replay: $(FUZZ_BIN) $(H1_FUZZ_BIN)
 	$(Q)$(FUZZ_BIN) -runs=0 $(FUZZ_SEEDS)
+	$(Q)$(H1_FUZZ_BIN) -runs=0 $(H1_FUZZ_SEEDS)

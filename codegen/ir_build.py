@@ -1317,7 +1317,7 @@ class Builder:
                 templates.append((path, "", [path[1:]], [("GET", enum)]))
                 builtin.append(path)
         # HEAD is served wherever GET is (RFC 9110 9.3.2): the same handler
-        # runs and libmicrohttpd sends the headers without the body.
+        # runs and the runtime sends the headers without the body.
         for t in templates:
             ms = t[3]
             get = [enum for m, enum in ms if m == "GET"]

@@ -54,7 +54,7 @@ rt_units="rt json validate http co log regex params" # the runtime a scaffold se
             printf '%s/%s.o: %s/%s.gen.c\n\t$(CC) $(CFLAGS) -I%s -c -o $@ $<\n' "$d" "$c" "$d" "$c" "$d"
             objs="$objs $d/$c.o"
         done
-        printf '%s/server:%s $(RT)\n\t$(CC) -o $@ $^ -lmicrohttpd -lpcre2-8 -lpthread -lm\n' "$d" "$objs"
+        printf '%s/server:%s $(RT)\n\t$(CC) -o $@ $^ -lpcre2-8 -lpthread -lm\n' "$d" "$objs"
     done
 } >"$out/corpus.mk"
 if ! make -s -k -j"$JOBS" -C "$out" -f corpus.mk >"$out/build.log" 2>&1; then

@@ -5,7 +5,7 @@
 #   scripts/deps.sh          build, run and test dependencies
 set -eu
 
-PKGS="gcc make libc6-dev pkg-config libmicrohttpd-dev libpq-dev postgresql
+PKGS="gcc make libc6-dev pkg-config libpq-dev postgresql
       libcriterion-dev libpcre2-dev python3 python3-jinja2 python3-yaml
       libcurl4-openssl-dev curl ca-certificates clang libclang-rt-14-dev
       chromium

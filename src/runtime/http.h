@@ -1,17 +1,16 @@
 /*
- * http.h - the HTTP server (libmicrohttpd), requests and responses.
+ * http.h - the HTTP/1.1 server, requests and responses.
  *
- * Threads: `threads` independent MHD daemons share one port through
- * SO_REUSEPORT; each is driven by its own thread running an external epoll
- * loop (MHD_USE_EPOLL without MHD's internal thread; DESIGN.md records the
- * stall of the internal one). A request that cannot block (opts.blocks says
- * so) is handled entirely on the thread that owns its connection, with that
- * thread's response buffer and arena (no locks). A request that may block
- * (database) moves into a job with a response buffer and arena of its own
- * and runs either as a coroutine on its loop (`coroutines`: it parks while
- * it waits, co.h) or on a pool of `workers` threads; either way
- * libmicrohttpd keeps its connection suspended until the answer is ready,
- * and the loop thread resumes the connection and sends it.
+ * Threads: `threads` independent event loops share one port through
+ * SO_REUSEPORT; each owns its listening socket and the connections it
+ * accepted (http.c; the wire format is parsed by h1.c). A request that
+ * cannot block (opts.blocks says so) is handled entirely on the thread that
+ * owns its connection, with that thread's response buffer and arena (no
+ * locks). A request that may block (database) moves into a job with a
+ * response buffer and arena of its own and runs either as a coroutine on its
+ * loop (`coroutines`: it parks while it waits, co.h) or on a pool of
+ * `workers` threads; either way its connection waits, reading nothing, and
+ * the loop thread writes the answer when it is ready.
  *
  * Before the handler runs the runtime has: assigned the request id (a sane
  * X-Request-ID from the client, else a generated one), answered 413 for a
@@ -95,8 +94,9 @@ void rt_resp_error(rt_req *req, rt_resp *resp, rt_status st, const char *msg);
 
 typedef struct rt_server rt_server;
 
-/* libmicrohttpd clears a connection's memory for every request, so its size
- * is paid per request; 8 KiB holds a request head of about 7 KiB. */
+/* A connection's input buffer: the request head must fit (else 431), and
+ * body bytes pass through the rest. Taken from the loop's pool only while
+ * the connection has unread bytes, so idle connections cost no buffer. */
 #define RT_CONN_MEMORY_DEFAULT 8192
 
 typedef struct rt_server_opts {
@@ -105,9 +105,8 @@ typedef struct rt_server_opts {
     unsigned threads;        /* event-loop threads, >= 1 */
     size_t body_limit;       /* bytes; larger bodies get 413 */
     unsigned conn_timeout_s; /* idle keep-alive / slow client timeout */
-    size_t conn_memory;      /* bytes of libmicrohttpd's memory per connection: request
-                                line, headers and I/O buffers (a head that does not fit
-                                gets 431); 0: RT_CONN_MEMORY_DEFAULT */
+    size_t conn_memory;      /* bytes of a connection's input buffer: a request head
+                                that does not fit gets 431; 0: RT_CONN_MEMORY_DEFAULT */
     unsigned max_conns;      /* concurrent connections, whole server */
     rt_handler_fn handler;
     void *app;

@@ -7,11 +7,13 @@
 
 #include "http.h"
 
-struct MHD_Connection;
+/* One query argument, percent-decoded ('+' as space); has_value is false
+ * for a bare name ("?flag"), whose value is then "". Return false to stop. */
+typedef bool (*rt__arg_fn)(void *cls, rt_str key, rt_str value, bool has_value);
 
-/* The libmicrohttpd connection a request arrived on, for walking its
- * arguments, headers or cookies; NULL for a request built in-process
- * (tests give api_dispatch an rt_req with priv NULL). */
-struct MHD_Connection *rt__req_conn(const rt_req *req);
+/* Walks the request's query arguments in order; false when fn stopped it.
+ * A request built in-process (tests give api_dispatch an rt_req with priv
+ * NULL) has none. */
+bool rt__req_args(const rt_req *req, rt__arg_fn fn, void *cls);
 
 #endif

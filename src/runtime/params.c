@@ -1,14 +1,13 @@
 /*
  * params.c - repeated query parameters, cookies, comma lists.
  *
- * rt_req_query_all walks libmicrohttpd's argument list, through the
- * connection http.c hands out with rt__req_conn (http_priv.h).
+ * rt_req_query_all walks the request's decoded query arguments through
+ * rt__req_args (http_priv.h).
  */
 #include "params.h"
 #include "http_priv.h"
 #include "validate.h"
 
-#include <microhttpd.h>
 #include <string.h>
 
 typedef struct query_all {
@@ -20,38 +19,35 @@ typedef struct query_all {
     bool oom;
 } query_all;
 
-static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key,
-                               size_t key_size, const char *value, size_t value_size)
+static bool collect(void *cls, rt_str key, rt_str value, bool has_value)
 {
     query_all *q = cls;
 
-    (void)kind;
-    if (key_size != q->name_len || memcmp(key, q->name, key_size) != 0)
-        return MHD_YES;
+    (void)has_value;
+    if (key.len != q->name_len || memcmp(key.ptr, q->name, key.len) != 0)
+        return true;
     if (q->n == q->cap) {
         size_t ncap = q->cap ? q->cap * 2 : 4;
         rt_str *grown = rt_arena_alloc(q->arena, ncap * sizeof *grown);
 
         if (grown == NULL) {
             q->oom = true;
-            return MHD_NO;
+            return false;
         }
         if (q->n)
             memcpy(grown, q->items, q->n * sizeof *grown);
         q->items = grown;
         q->cap = ncap;
     }
-    q->items[q->n++] = value ? (rt_str){ value, value_size } : (rt_str){ "", 0 };
-    return MHD_YES;
+    q->items[q->n++] = value;
+    return true;
 }
 
 int rt_req_query_all(rt_req *req, const char *name, rt_str **out, size_t *n)
 {
     query_all q = { name, strlen(name), req->arena, NULL, 0, 0, false };
 
-    struct MHD_Connection *conn = rt__req_conn(req);
-    if (conn != NULL)
-        (void)MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect, &q);
+    (void)rt__req_args(req, collect, &q);
     *out = q.items;
     *n = q.n;
     return q.oom ? -1 : 0;
@@ -207,39 +203,35 @@ typedef struct query_pairs {
     bool oom;
 } query_pairs;
 
-static enum MHD_Result collect_pair(void *cls, enum MHD_ValueKind kind, const char *key,
-                                    size_t key_size, const char *value, size_t value_size)
+static bool collect_pair(void *cls, rt_str key, rt_str value, bool has_value)
 {
     query_pairs *q = cls;
 
-    (void)kind;
+    (void)has_value;
     if (q->n == q->cap) {
         size_t ncap = q->cap ? q->cap * 2 : 8;
         rt_pair *grown = rt_arena_alloc(q->arena, ncap * sizeof *grown);
 
         if (grown == NULL) {
             q->oom = true;
-            return MHD_NO;
+            return false;
         }
         if (q->n)
             memcpy(grown, q->items, q->n * sizeof *grown);
         q->items = grown;
         q->cap = ncap;
     }
-    q->items[q->n].key = (rt_str){ key, key_size };
-    q->items[q->n].value = value ? (rt_str){ value, value_size } : (rt_str){ "", 0 };
+    q->items[q->n].key = key;
+    q->items[q->n].value = value;
     q->n++;
-    return MHD_YES;
+    return true;
 }
 
 int rt_req_query_pairs(rt_req *req, rt_pair **out, size_t *n)
 {
     query_pairs q = { req->arena, NULL, 0, 0, false };
 
-    struct MHD_Connection *conn = rt__req_conn(req);
-    if (conn != NULL)
-        (void)MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_pair,
-                                          &q);
+    (void)rt__req_args(req, collect_pair, &q);
     *out = q.items;
     *n = q.n;
     return q.oom ? -1 : 0;

@@ -87,7 +87,7 @@ grep -q "$OP" "$tmp/check.err"
 # ...and is satisfied with this test's handler beside it
 scripts/check-handlers.sh "$tmp/generated/operations.gen.tsv" "${svc_objs[@]}" "$tmp/obj/spec_change_probe.o"
 "$CC" -o "$tmp/server" "${objs[@]}" "$B"/obj/src/runtime/*.o "$B/obj/docs/assets.o" "$B/migrations.o" \
-    -lmicrohttpd -lpq -lpcre2-8 -lpthread -lm
+    -lpq -lpcre2-8 -lpthread -lm
 
 echo "== 4. serve it"
 port=$(scripts/free-port.sh 18800)

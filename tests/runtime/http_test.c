@@ -119,6 +119,15 @@ static void test_handler(rt_req *req, rt_resp *resp)
         atomic_store(&slow_entered, 1);
         rt_co_sleep_ms(300); /* a coroutine parks; a worker thread sleeps */
         rt_buf_puts(&resp->body, "{\"slow\":true}");
+    } else if (rt_str_eq_cstr(p, "/big")) {
+        /* 16 MiB, more than the socket buffers hold (tcp_wmem's maximum is
+         * 4 MiB on Debian): the rest waits for EPOLLOUT */
+        resp->content_type = "text/plain";
+        for (int i = 0; i < 16 * 1024; i++) {
+            char line[1024];
+            memset(line, 'a' + i % 26, sizeof line);
+            rt_buf_put(&resp->body, line, sizeof line);
+        }
     } else if (rt_str_eq_cstr(p, "/rid")) {
         resp->content_type = "text/plain";
         rt_buf_put_str(&resp->body, req->request_id);
@@ -136,6 +145,7 @@ static unsigned g_workers;
 static rt_blocks_fn g_blocks;
 static bool g_coroutines;
 static size_t g_conn_memory; /* 0: the runtime's default */
+static unsigned g_conn_timeout_s; /* 0: 30 s */
 
 static rt_server *start_server(unsigned threads)
 {
@@ -147,7 +157,7 @@ static rt_server *start_server(unsigned threads)
         .port = 0,
         .threads = threads,
         .body_limit = BODY_LIMIT,
-        .conn_timeout_s = 30,
+        .conn_timeout_s = g_conn_timeout_s ? g_conn_timeout_s : 30,
         .max_conns = 4096,
         .handler = test_handler,
         .app = NULL,
@@ -797,6 +807,200 @@ Test(http, path_is_percent_decoded, .timeout = 30)
     cr_expect_eq(lines, 4, "%s", log);
     cr_expect(strstr(log, "\"path\":\"/path/\\\"\\n{\\\\\\ufffd\""), "%s", log);
     free(log);
+}
+
+/* ---------------------------------------------------------------- protocol */
+
+/* What the runtime refuses before any handler runs comes in the envelope
+ * too, and the connection is closed after it: what follows a malformed
+ * request cannot be trusted to be the next request. */
+Test(http, protocol_errors_get_the_envelope_and_a_close, .timeout = 60)
+{
+    rt_server *s = start_server(1);
+    uint16_t port = rt_server_port(s);
+    static char many[8000];
+    char *w = many + sprintf(many, "GET /hello HTTP/1.1\r\nHost: x\r\n");
+    for (int i = 0; i < 64; i++)
+        w += sprintf(w, "X-H%d: v\r\n", i);
+    strcpy(w, "\r\n");
+    const struct {
+        const char *req;
+        int status;
+    } cases[] = {
+        { "GARBAGE\r\n\r\n", 400 },
+        { "GET /hello HTTP/1.1\r\n\r\n", 400 },                        /* no Host */
+        { "GET /hello HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400 },  /* two */
+        { "GET /hello HTTP/2.0\r\nHost: x\r\n\r\n", 505 },
+        { "GET /hello HTTP/1.1\r\nHost: x\r\nBad Name: y\r\n\r\n", 400 },
+        { "GET /hello HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n folded\r\n\r\n", 400 },
+        { "GET /hello HTTP/1.1\r\nHost: x\r\nX-A: a\001b\r\n\r\n", 400 },
+        { "GET http://x/hello HTTP/1.1\r\nHost: x\r\n\r\n", 400 },
+        { "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}", 400 },
+        { "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          "Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}", 400 },
+        { "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          "Content-Length: +2\r\n\r\n{}", 400 },
+        { "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          "Transfer-Encoding: gzip, chunked\r\n\r\n", 400 },
+        { "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          "Transfer-Encoding: chunked\r\n\r\nzz\r\n", 400 },
+        { many, 431 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        client *c = client_open(port);
+        send_str(c, cases[i].req);
+        cr_assert(read_response(c, &R, IO_TIMEOUT_MS), "no answer to case %zu", i);
+        cr_expect_eq(R.status, cases[i].status, "case %zu: %s", i, R.head);
+        cr_expect(header_is(&R, "Content-Type", "application/json"), "case %zu: %s", i, R.head);
+        cr_expect(strstr(R.body, "{\"error\":{\"code\":\"BAD_REQUEST\"") == R.body, "case %zu: %s",
+                  i, R.body);
+        cr_expect(header_is(&R, "Connection", "close"), "case %zu: %s", i, R.head);
+        cr_expect(closed_by_server(c, IO_TIMEOUT_MS), "case %zu: still open", i);
+        client_close(c);
+    }
+    roundtrip(port, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", &R);
+    cr_expect_eq(R.status, 200, "the server still serves");
+    rt_server_stop(s, 1000);
+}
+
+Test(http, expect_100_continue, .timeout = 30)
+{
+    rt_server *s = start_server(1);
+    client *c = client_open(rt_server_port(s));
+    send_str(c, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                "Expect: 100-continue\r\nContent-Length: 7\r\n\r\n");
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    int64_t deadline = now_ms() + IO_TIMEOUT_MS;
+    while (c->len < sizeof cont - 1)
+        cr_assert(fill(c, deadline) > 0, "no 100 Continue before the body");
+    cr_assert(memcmp(c->buf, cont, sizeof cont - 1) == 0, "%.*s", (int)c->len, c->buf);
+    memmove(c->buf, c->buf + sizeof cont - 1, c->len - (sizeof cont - 1));
+    c->len -= sizeof cont - 1;
+    send_str(c, "{\"a\":1}");
+    cr_assert(read_response(c, &R, IO_TIMEOUT_MS));
+    cr_expect_eq(R.status, 200);
+    cr_expect(body_is(&R, "{\"a\":1}"), "%s", R.body);
+    /* a refusal comes instead of the 100: the body is never asked for */
+    send_str(c, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                "Expect: 100-continue\r\nContent-Length: 7\r\n\r\n");
+    cr_assert(read_response(c, &R, IO_TIMEOUT_MS));
+    cr_expect_eq(R.status, 415);
+    client_close(c);
+    rt_server_stop(s, 1000);
+}
+
+Test(http, http10_closes_unless_asked_to_keep_alive, .timeout = 30)
+{
+    rt_server *s = start_server(1);
+    client *c = client_open(rt_server_port(s));
+    send_str(c, "GET /hello HTTP/1.0\r\n\r\n");
+    cr_assert(read_response(c, &R, IO_TIMEOUT_MS));
+    cr_expect_eq(R.status, 200);
+    cr_expect(header_is(&R, "Connection", "close"), "%s", R.head);
+    cr_expect(closed_by_server(c, IO_TIMEOUT_MS));
+    client_close(c);
+    c = client_open(rt_server_port(s));
+    for (int i = 0; i < 3; i++) {
+        send_str(c, "GET /hello HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n");
+        cr_assert(read_response(c, &R, IO_TIMEOUT_MS), "request %d", i);
+        cr_expect_eq(R.status, 200);
+        cr_expect(header_is(&R, "Connection", "keep-alive"), "%s", R.head);
+    }
+    /* HTTP/1.1 asking to close */
+    send_str(c, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    cr_assert(read_response(c, &R, IO_TIMEOUT_MS));
+    cr_expect(header_is(&R, "Connection", "close"), "%s", R.head);
+    cr_expect(closed_by_server(c, IO_TIMEOUT_MS));
+    client_close(c);
+    rt_server_stop(s, 1000);
+}
+
+/* A request that trickles in a byte at a time is still one request. */
+Test(http, request_one_byte_at_a_time, .timeout = 30)
+{
+    rt_server *s = start_server(1);
+    client *c = client_open(rt_server_port(s));
+    const char *req = "POST /echo?x=1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n3\r\n{\"a\r\n4\r\n\":2}\r\n0\r\n\r\n"
+                      "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+    for (const char *p = req; *p; p++) {
+        send_all(c->fd, p, 1);
+        if ((p - req) % 16 == 0)
+            sleep_ms(1); /* let some bytes arrive alone */
+    }
+    cr_assert(read_response(c, &R, IO_TIMEOUT_MS));
+    cr_expect_eq(R.status, 200);
+    cr_expect(body_is(&R, "{\"a\":2}"), "%s", R.body);
+    cr_assert(read_response(c, &R, IO_TIMEOUT_MS));
+    cr_expect(body_is(&R, "{\"hello\":\"world\"}"), "%s", R.body);
+    client_close(c);
+    rt_server_stop(s, 1000);
+}
+
+/* A response larger than the socket takes is finished on EPOLLOUT while
+ * the loop serves others; the bytes arrive whole and in order. */
+Test(http, large_response_to_a_slow_reader, .timeout = 60)
+{
+    rt_server *s = start_server(1);
+    uint16_t port = rt_server_port(s);
+    client *c = client_open(port);
+    send_str(c, "GET /big HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    sleep_ms(200);
+    roundtrip(port, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", &R); /* not blocked */
+    cr_expect_eq(R.status, 200);
+    /* the head, then 16 MiB read slowly at first */
+    int64_t deadline = now_ms() + 30000;
+    char *end = NULL;
+    while (!(end = memmem(c->buf, c->len, "\r\n\r\n", 4)))
+        cr_assert(fill(c, deadline) > 0);
+    size_t hl = (size_t)(end - c->buf) + 4;
+    cr_assert(memmem(c->buf, hl, "Content-Length: 16777216\r\n", 26), "%.*s", (int)hl, c->buf);
+    size_t got = 0, at = hl;
+    bool order = true;
+    int reads = 0;
+    for (;;) {
+        for (; at < c->len && got < 16777216; at++, got++)
+            order &= c->buf[at] == (char)('a' + (got / 1024) % 26);
+        if (got == 16777216)
+            break;
+        memmove(c->buf, c->buf + at, c->len - at);
+        c->len -= at;
+        at = 0;
+        if (++reads < 50)
+            sleep_ms(2);
+        cr_assert(fill(c, deadline) > 0, "stalled at %zu bytes", got);
+    }
+    cr_expect(order, "the body's bytes came out of order");
+    memmove(c->buf, c->buf + at, c->len - at);
+    c->len -= at;
+    cr_assert(read_response(c, &R, IO_TIMEOUT_MS), "the pipelined request after it");
+    cr_expect(body_is(&R, "{\"hello\":\"world\"}"), "%s", R.body);
+    client_close(c);
+    rt_server_stop(s, 1000);
+}
+
+Test(http, idle_and_slow_connections_time_out, .timeout = 30)
+{
+    g_conn_timeout_s = 1;
+    rt_server *s = start_server(1);
+    uint16_t port = rt_server_port(s);
+    client *idle = client_open(port);
+    client *slow = client_open(port);
+    client *used = client_open(port);
+    send_str(slow, "GET /hello HTTP/1.1\r\nHo");
+    send_str(used, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    cr_assert(read_response(used, &R, IO_TIMEOUT_MS));
+    int64_t t0 = now_ms();
+    cr_expect(closed_by_server(idle, 4000), "idle connection kept");
+    cr_expect(closed_by_server(slow, 4000), "half-sent head kept");
+    cr_expect(closed_by_server(used, 4000), "idle keep-alive connection kept");
+    cr_expect(now_ms() - t0 >= 500, "closed too early");
+    client_close(idle);
+    client_close(slow);
+    client_close(used);
+    rt_server_stop(s, 1000);
+    g_conn_timeout_s = 0;
 }
 
 /* ---------------------------------------------------------------- error envelope */
