@@ -40,7 +40,7 @@ for doc in "${docs[@]}"; do
     printf '%-40s %3d warning(s)\n' "$name" "$(grep -c ': warning: ' "$out/$name.warnings")"
 done
 # One makefile for all of it, so make runs the compilers in parallel.
-rt_units="rt json validate http co log regex params" # the runtime a scaffold server needs
+rt_units="rt json validate http h1 co log regex params" # the runtime a scaffold server needs
 {
     echo "CFLAGS := -std=c17 -O1 -Wall -Wextra -Werror -Wstrict-prototypes -Wshadow -D_GNU_SOURCE -I$root/src/runtime"
     echo "RT := $(for f in $rt_units; do printf '%s ' "rt/$f.o"; done)"
