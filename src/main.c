@@ -57,7 +57,7 @@ static const rt_cfg_opt OPTS[] = {
     { "THREADS", "threads", RT_CFG_UINT, "0", 0, 256, "event-loop threads (0: one per CPU but one, at least 1)", &S.threads },
     { "MAX_CONNECTIONS", "max-connections", RT_CFG_UINT, "4096", 1, 1000000, "concurrent client connections", &S.max_conns },
     { "BODY_LIMIT", "body-limit", RT_CFG_UINT, "1048576", 1, 1073741824, "largest request body in bytes (413 beyond)", &S.body_limit },
-    { "CONN_MEMORY", "conn-memory", RT_CFG_UINT, "8192", 4096, 1048576, "bytes per connection for the request line, headers and I/O buffers (a larger request head gets 431); cleared for every request, so more costs throughput", &S.conn_memory },
+    { "CONN_MEMORY", "conn-memory", RT_CFG_UINT, "8192", 4096, 1048576, "bytes of a connection's input buffer: the request head must fit (a larger one gets 431); held only while the connection has unread bytes", &S.conn_memory },
     { "CONN_TIMEOUT_S", "conn-timeout", RT_CFG_UINT, "30", 1, 86400, "seconds an idle or slow connection is kept", &S.conn_timeout_s },
     { "SHUTDOWN_TIMEOUT_S", "shutdown-timeout", RT_CFG_UINT, "10", 0, 3600, "seconds in-flight requests get to finish on SIGTERM/SIGINT", &S.shutdown_timeout_s },
     { "DATABASE_URL", "database-url", RT_CFG_STR, DEFAULT_DATABASE_URL, 0, 0, "PostgreSQL connection URL or key=value string", &S.database_url },
