@@ -1215,6 +1215,7 @@ enum { BEGIN_WAIT, BEGIN_NOBODY, BEGIN_BODY, BEGIN_DONE };
  * the request goes on. */
 static int begin_request(rt_loop *l, conn *c)
 {
+    c->head_only = false; /* a refusal of this head must not inherit the last request's */
     req_ctx *x = ctx_get(l);
     if (!x) {
         conn_close(l, c);
@@ -1474,8 +1475,12 @@ static void conn_read(rt_loop *l, conn *c)
             return;
         ssize_t r = recv(c->w.fd, c->in + c->in_len, room, MSG_DONTWAIT);
         if (r > 0) {
+            /* A head gets CONN_TIMEOUT_S from its first byte (or from the
+             * answer before it), however slowly it trickles in; a body's
+             * deadline moves with every read. */
+            if (c->state != C_HEAD || c->in_len == 0)
+                idle_touch(l, c, idle_ms(l));
             c->in_len += (size_t)r;
-            idle_touch(l, c, idle_ms(l));
             if ((size_t)r < room) { /* the socket is empty: edge-triggered, done */
                 conn_process(l, c);
                 if (!c->dead && c->state == C_LINGER && !out_pending(c))

@@ -2,8 +2,9 @@
  * load_test.c - hundreds of concurrent keep-alive connections against the
  * real server binary (its generated router, its thread count): 512 clients
  * connect at once, each sends a request, every one gets its answer; then
- * each sends a second on the same connection (DESIGN.md records the
- * libmicrohttpd stall this guards against). Bounded in time: 20 s a round.
+ * each sends a second on the same connection (DESIGN.md records the stall
+ * of a server loop at many ready connections that this guards against).
+ * Bounded in time: 20 s a round.
  */
 #include "client.h"
 

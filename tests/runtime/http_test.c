@@ -759,7 +759,7 @@ static int head_of(uint16_t port, size_t n)
 }
 
 /* The connection memory bounds the request head: about 7 KiB of headers by
- * default (libmicrohttpd answers 431 beyond), more when configured. */
+ * default (431 in the envelope beyond), more when configured. */
 Test(http, request_head_limit_follows_conn_memory, .timeout = 30)
 {
     rt_server *s = start_server(1);
@@ -783,7 +783,7 @@ Test(http, path_is_percent_decoded, .timeout = 30)
     roundtrip(port, "GET /path/a%20b%2Fc%7e?q=1 HTTP/1.1\r\nHost: x\r\n\r\n", &R);
     cr_expect_eq(R.status, 200);
     cr_expect(body_is(&R, "\"/path/a b/c~\""), "%s", R.body);
-    /* %00 would cut the C string MHD gives us; it stays encoded */
+    /* %00 would cut the C string the handler gets; it stays encoded */
     roundtrip(port, "GET /path/x%00y HTTP/1.1\r\nHost: x\r\n\r\n", &R);
     cr_expect(body_is(&R, "\"/path/x%00y\""), "%s", R.body);
     /* malformed escapes stay as they are */
@@ -859,6 +859,21 @@ Test(http, protocol_errors_get_the_envelope_and_a_close, .timeout = 60)
         cr_expect(closed_by_server(c, IO_TIMEOUT_MS), "case %zu: still open", i);
         client_close(c);
     }
+    /* a refusal after a HEAD on the same connection still has its body */
+    client *c = client_open(port);
+    send_str(c, "HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    int64_t deadline = now_ms() + IO_TIMEOUT_MS;
+    char *end;
+    while (!(c->len && (end = memmem(c->buf, c->len, "\r\n\r\n", 4))))
+        cr_assert(fill(c, deadline) > 0, "no response to HEAD");
+    size_t used = (size_t)(end - c->buf) + 4;
+    memmove(c->buf, c->buf + used, c->len - used);
+    c->len -= used;
+    send_str(c, "GARBAGE\r\n\r\n");
+    cr_assert(read_response(c, &R, IO_TIMEOUT_MS));
+    cr_expect_eq(R.status, 400);
+    cr_expect(strstr(R.body, "\"code\":\"BAD_REQUEST\""), "%s", R.body);
+    client_close(c);
     roundtrip(port, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", &R);
     cr_expect_eq(R.status, 200, "the server still serves");
     rt_server_stop(s, 1000);
@@ -992,6 +1007,16 @@ Test(http, idle_and_slow_connections_time_out, .timeout = 30)
     send_str(used, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
     cr_assert(read_response(used, &R, IO_TIMEOUT_MS));
     int64_t t0 = now_ms();
+    /* a head that keeps trickling in still has to be complete in time */
+    client *trickle = client_open(port);
+    send_str(trickle, "GET /hello HTTP/1.1\r\n");
+    bool cut = false;
+    for (int i = 0; i < 20 && !cut; i++) {
+        sleep_ms(200);
+        cut = send(trickle->fd, "X-A: b\r\n", 8, MSG_NOSIGNAL) < 0;
+    }
+    cr_expect(cut || closed_by_server(trickle, 100), "a trickling head kept for 4 s");
+    client_close(trickle);
     cr_expect(closed_by_server(idle, 4000), "idle connection kept");
     cr_expect(closed_by_server(slow, 4000), "half-sent head kept");
     cr_expect(closed_by_server(used, 4000), "idle keep-alive connection kept");
