@@ -15,36 +15,14 @@
 #include <unistd.h>
 
 #include "h1.h"
+#include "testutil.h"
 
 /* ================================================================ helpers */
-
-#define MAX_BUFS 16384
-static char *bufs[MAX_BUFS];
-static int nbufs;
-
-static void free_bufs(void)
-{
-    for (int i = 0; i < nbufs; i++)
-        free(bufs[i]);
-    nbufs = 0;
-}
-
-/* Exact-length heap copy, freed after the test. */
-static char *copy(const char *s, size_t n)
-{
-    char *p = malloc(n ? n : 1);
-    cr_assert_not_null(p);
-    if (n)
-        memcpy(p, s, n);
-    cr_assert_lt(nbufs, MAX_BUFS);
-    bufs[nbufs++] = p;
-    return p;
-}
 
 /* The first n bytes of s, parsed from an exact-length copy. */
 static h1_result parse_n(const char *s, size_t n, h1_head *h)
 {
-    return h1_parse_head(copy(s, n), n, h);
+    return h1_parse_head(test_copy(s, n), n, h);
 }
 
 /* From a string literal, so embedded NULs count. */
@@ -62,7 +40,7 @@ static bool view_is(const char *p, size_t n, const char *want)
                   "value %u: '%.*s'", k, (int)(h).headers[k].value_len, (h).headers[k].value); \
     } while (0)
 
-TestSuite(h1, .fini = free_bufs);
+TestSuite(h1, .fini = test_free_copies);
 
 /* ================================================================ valid heads */
 
@@ -194,7 +172,7 @@ Test(h1, find_is_case_insensitive_and_first)
 static void check_prefixes(const char *req, size_t n)
 {
     h1_head whole;
-    const char *base = copy(req, n);
+    const char *base = test_copy(req, n);
     cr_assert_eq(h1_parse_head(base, n, &whole), H1_OK, "whole: %s", req);
     cr_assert_eq(whole.head_len, n);
     for (size_t k = 0; k < n; k++) {
@@ -238,7 +216,7 @@ Test(h1, pipelined_heads)
     static const char two[] = "POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
                               "GET /b HTTP/1.1\r\nHost: h\r\n\r\n"
                               "GET /c";
-    const char *b = copy(two, sizeof two - 1);
+    const char *b = test_copy(two, sizeof two - 1);
     size_t n = sizeof two - 1;
     h1_head h;
     cr_assert_eq(h1_parse_head(b, n, &h), H1_OK);
@@ -411,7 +389,7 @@ Test(h1, content_length)
 static void check_unescape(const char *in, bool plus, const char *want)
 {
     size_t n = strlen(in);
-    char *b = copy(in, n);
+    char *b = test_copy(in, n);
     size_t m = h1_unescape(b, n, plus);
     cr_assert_leq(m, n);
     cr_assert(m == strlen(want) && memcmp(b, want, m) == 0, "'%s' -> '%.*s', want '%s'", in,
@@ -477,7 +455,7 @@ static h1_result feed(const char *in, size_t n, size_t step, size_t split, struc
         if (off < split && off + k > split)
             k = split - off;
         size_t used = 12345;
-        r = h1_chunked_feed(&c, copy(in + off, k), k, &used, sink_emit, s);
+        r = h1_chunked_feed(&c, test_copy(in + off, k), k, &used, sink_emit, s);
         cr_assert_leq(used, k);
         *total += used;
         if (r != H1_INCOMPLETE)

@@ -17,36 +17,14 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "testutil.h"
 
 /* ================================================================ helpers */
-
-#define MAX_BUFS 4096
-static char *bufs[MAX_BUFS];
-static int nbufs;
-
-static void free_bufs(void)
-{
-    for (int i = 0; i < nbufs; i++)
-        free(bufs[i]);
-    nbufs = 0;
-}
-
-/* Exact-length heap copy, freed after the test. */
-static char *copy(const char *s, size_t n)
-{
-    char *p = malloc(n ? n : 1);
-    cr_assert_not_null(p);
-    if (n)
-        memcpy(p, s, n);
-    cr_assert_lt(nbufs, MAX_BUFS);
-    bufs[nbufs++] = p;
-    return p;
-}
 
 static rt_json_dec dec_n(const char *s, size_t n, unsigned depth)
 {
     rt_json_dec d;
-    rt_json_dec_init(&d, copy(s, n), n, depth);
+    rt_json_dec_init(&d, test_copy(s, n), n, depth);
     return d;
 }
 
@@ -58,7 +36,7 @@ static int validate_n(const char *s, size_t n, unsigned depth, size_t *err_pos)
 {
     const char *err = NULL;
     size_t pos = 0;
-    int rc = rt_json_validate(copy(s, n), n, depth, &pos, &err);
+    int rc = rt_json_validate(test_copy(s, n), n, depth, &pos, &err);
     if (rc)
         cr_assert_not_null(err, "an error must come with a message");
     if (err_pos)
@@ -84,7 +62,7 @@ static bool str_is(rt_str s, const char *want, size_t n)
 }
 #define STR_IS(s, lit) str_is((s), (lit), sizeof(lit) - 1)
 
-TestSuite(json, .fini = free_bufs);
+TestSuite(json, .fini = test_free_copies);
 
 /* ================================================================ objects & arrays */
 
@@ -722,7 +700,7 @@ Test(json, f64_long_tokens_match_strtod)
         double got = f64_of(num, o, &rc);
         if (isinf(want) ? rc != RT_JSON_ERANGE : (rc != 0 || memcmp(&got, &want, sizeof got) != 0))
             cr_assert_fail("iter %d: rc %d, %.17g != %.17g (len %zu)", iter, rc, got, want, o);
-        free_bufs();
+        test_free_copies();
     }
     cr_assert_gt(long_cases, 200, "too few long tokens generated");
 }
@@ -995,7 +973,7 @@ Test(json, validate_does_not_write)
 {
     static const char doc[] = "{\"k\\u00e9y\":[\"a\\n\\\"b\\ud83d\\ude00\",1.5,true,null,{\"x\":\"\\/\"}]}";
     size_t n = sizeof doc - 1;
-    char *b = copy(doc, n);
+    char *b = test_copy(doc, n);
     size_t ep = 99;
     const char *err = "unchanged";
     cr_assert_eq(rt_json_validate(b, n, 0, &ep, &err), 0);
@@ -1087,7 +1065,7 @@ Test(json, put_str_round_trip)
         if (rt_json_str(&d, &s) != 0 || rt_json_finish(&d) != 0 || !str_is(s, in, n))
             cr_assert_fail("iter %d: round trip differs", iter);
         rt_buf_free(&b);
-        free_bufs(); /* the copies of this iteration */
+        test_free_copies(); /* the copies of this iteration */
     }
 }
 

@@ -2,6 +2,8 @@
 #include "testutil.h"
 
 #include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -63,4 +65,37 @@ int test_local_port(bool listening, int *port)
     }
     *port = ntohs(a.sin_port);
     return fd;
+}
+
+/* ---------------------------------------------------------------- copies */
+
+static char **copies;
+static size_t ncopies, capcopies;
+
+char *test_copy(const char *s, size_t n)
+{
+    if (ncopies == capcopies) {
+        size_t cap = capcopies ? capcopies * 2 : 256;
+        char **grown = realloc(copies, cap * sizeof *grown);
+        if (!grown)
+            abort(); /* a test without memory has nothing to report */
+        copies = grown;
+        capcopies = cap;
+    }
+    char *p = malloc(n ? n : 1);
+    if (!p)
+        abort();
+    if (n)
+        memcpy(p, s, n);
+    copies[ncopies++] = p;
+    return p;
+}
+
+void test_free_copies(void)
+{
+    for (size_t i = 0; i < ncopies; i++)
+        free(copies[i]);
+    free(copies);
+    copies = NULL;
+    ncopies = capcopies = 0;
 }

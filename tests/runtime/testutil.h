@@ -1,12 +1,13 @@
 /*
  * testutil.h - helpers shared by the runtime tests: an epoll loop that
- * drives a coroutine scheduler the way http.c does, and local ports that
- * refuse or ignore connections.
+ * drives a coroutine scheduler the way http.c does, local ports that
+ * refuse or ignore connections, and exact-length copies of test input.
  */
 #ifndef TESTUTIL_H
 #define TESTUTIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "co.h"
@@ -31,5 +32,11 @@ unsigned test_loop_end(test_loop *l, unsigned wait_ms);
  * the handshake, nobody reads). -1 on failure. Nobody else can take the
  * port while the socket is open. */
 int test_local_port(bool listening, int *port);
+
+/* An exact-length heap copy of s[0..n) (no NUL after it, so a read past
+ * the end is a sanitizer report), kept until test_free_copies(). */
+char *test_copy(const char *s, size_t n);
+/* Frees every test_copy so far (a suite's .fini, or per iteration). */
+void test_free_copies(void);
 
 #endif
