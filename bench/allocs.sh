@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/allocs.sh - heap allocations per request of the running server, by
 # workload: perf uprobes on libc's malloc/calloc/realloc count every call the
-# server process makes (ours, libmicrohttpd's, libpq's) during N requests.
+# server process makes (ours and libpq's) during N requests.
 #   bench/allocs.sh PID BASE_URL [N]     (needs root and perf; N default 20000)
 set -euo pipefail
 pid=$1 base=$2 n=${3:-20000}

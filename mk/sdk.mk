@@ -45,7 +45,7 @@ sdk/c/api_client.gen.c sdk/c/api_client.gen.h sdk/python/api_client.py: $(SDK_ST
 endif
 
 # The C client links the server's generated types and the runtime pieces
-# they need (no libmicrohttpd, no libpq; regex.c for PCRE2 patterns), plus
+# they need (no server loop, no libpq; regex.c for PCRE2 patterns), plus
 # libcurl.
 SDK_C_OBJ := $(call obj,sdk/c/api_client.gen.c generated/api_types.gen.c \
     src/runtime/rt.c src/runtime/json.c src/runtime/validate.c src/runtime/regex.c \
