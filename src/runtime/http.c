@@ -1400,12 +1400,7 @@ static void conn_process(rt_loop *l, conn *c)
                 c->scan = 0;
                 return;
             }
-            if (!head_complete(c)) {
-                if (c->in_len >= l->in_cap)
-                    refuse(l, c, RT_E_BAD_REQUEST, 431, "request head too large");
-                return;
-            }
-            int b = begin_request(l, c);
+            int b = head_complete(c) ? begin_request(l, c) : BEGIN_WAIT;
             if (b == BEGIN_WAIT) {
                 if (c->in_len >= l->in_cap)
                     refuse(l, c, RT_E_BAD_REQUEST, 431, "request head too large");
@@ -1452,6 +1447,7 @@ static void linger_read(rt_loop *l, conn *c)
  * the connection must wait (busy handler, unsent answer). */
 static void conn_read(rt_loop *l, conn *c)
 {
+    bool drained = false; /* a short read emptied the socket: edge-triggered, done */
     for (;;) {
         conn_process(l, c);
         if (c->dead)
@@ -1461,7 +1457,7 @@ static void conn_read(rt_loop *l, conn *c)
                 linger_read(l, c);
             return;
         }
-        if (c->state == C_BUSY || out_pending(c))
+        if (c->state == C_BUSY || out_pending(c) || drained)
             return;
         if (!c->in) {
             if (!(c->in = buf_get(l))) {
@@ -1481,16 +1477,7 @@ static void conn_read(rt_loop *l, conn *c)
             if (c->state != C_HEAD || c->in_len == 0)
                 idle_touch(l, c, idle_ms(l));
             c->in_len += (size_t)r;
-            if ((size_t)r < room) { /* the socket is empty: edge-triggered, done */
-                conn_process(l, c);
-                if (!c->dead && c->state == C_LINGER && !out_pending(c))
-                    linger_read(l, c);
-                if (!c->dead && c->in && c->in_len == 0 && c->state == C_HEAD) {
-                    buf_put(l, c->in);
-                    c->in = NULL;
-                }
-                return;
-            }
+            drained = (size_t)r < room;
             continue;
         }
         if (r < 0 && errno == EINTR)
@@ -1514,6 +1501,7 @@ static void on_conn(void *ctx, uint32_t events)
     rt_loop *l = c->l;
     if (c->dead || c->state == C_BUSY)
         return; /* the answer's writer reads on afterwards */
+    bool flushed = false;
     if (out_pending(c)) {
         if (!conn_flush(c)) {
             conn_close(l, c);
@@ -1528,8 +1516,9 @@ static void on_conn(void *ctx, uint32_t events)
             conn_close(l, c);
             return;
         }
+        flushed = true; /* what waited behind the answer may go on now */
     }
-    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR) || c->in_len > 0)
+    if (flushed || events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
         conn_read(l, c);
 }
 
