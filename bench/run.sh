@@ -11,6 +11,9 @@
 #  - rounds: for each round, every peer in PEERS order (ours first), each
 #    started fresh, warmed up (WARMUP of GET /users/42, 1 s of /healthz),
 #    then its workloads, its peak RSS (VmHWM), stopped; pgbench runs our SQL;
+#  - the 512-connection run gets a warm-up of its own first (WARMUP at
+#    BIG_CONNS): the other workloads run at connection counts the start-up
+#    warm-up already opened;
 #  - wrk -t1 --latency, everything on 127.0.0.1. Errors = non-2xx/3xx +
 #    socket errors.
 #
@@ -103,6 +106,9 @@ cleanup() {
         wait "$PEER_PID" 2>/dev/null || true
     fi
     "$ROOT/scripts/pg.sh" stop "$PGDIR" >/dev/null 2>&1 || true
+    # the database's own log: its checkpoints and autovacuum runs, with their
+    # times and CPU, to tell whether one landed in a measured window
+    [[ -f $PGDIR/postgres.log ]] && cp "$PGDIR/postgres.log" "$OUTDIR/postgres.log" 2>/dev/null
     rm -rf "$PGDIR"
 }
 trap cleanup EXIT
@@ -116,7 +122,9 @@ psql_api() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 # scripts/pg.sh turns durability off for tests; a benchmark of inserts must
 # pay for the WAL flush like a real deployment (and like the peers' figures).
 psql_api -d postgres -c "ALTER SYSTEM SET fsync = on" -c "ALTER SYSTEM SET synchronous_commit = on" \
-    -c "ALTER SYSTEM SET full_page_writes = on" -c "SELECT pg_reload_conf()" >/dev/null
+    -c "ALTER SYSTEM SET full_page_writes = on" \
+    -c "ALTER SYSTEM SET log_min_messages = log" -c "ALTER SYSTEM SET log_autovacuum_min_duration = 0" \
+    -c "ALTER SYSTEM SET log_checkpoints = on" -c "SELECT pg_reload_conf()" >/dev/null
 "$SERVER" migrate --database-url="$DATABASE_URL" >>"$LOG" 2>&1
 seed() {
     psql_api <<SQL
@@ -275,7 +283,10 @@ bench_http() { # port
         fi
         case $t in
         a_get_user_hot | a64_pair) run_wrk "$t" "$CONNS" "$base/users/42" ;;
-        a512_get_user_hot) run_wrk "$t" "$BIG_CONNS" "$base/users/42" ;;
+        a512_get_user_hot)
+            wrk -t1 -c"$BIG_CONNS" -d"$WARMUP" "$base/users/42" >/dev/null 2>&1 || true
+            run_wrk "$t" "$BIG_CONNS" "$base/users/42"
+            ;;
         b_healthz) run_wrk "$t" "$CONNS" "$base/healthz" ;;
         c_post_users) run_wrk "$t" "$POST_CONNS" "$base/users" "$ROOT/bench/wrk/post_users.lua" "${RUNTAG}r${round}p${port}" ;;
         d_get_user_random | dmiss_get_user) run_wrk "$t" "$CONNS" "$base/users/1" "$ROOT/bench/wrk/random_id.lua" "$SEED_ROWS" ;;
